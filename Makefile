@@ -1,0 +1,45 @@
+# Two commands do all the set-up: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install dirs run test lint bench-registrations clean
+
+# setuptools<81 still ships pkg_resources, which XStatic-Bootstrap's sdist needs to build;
+# --no-build-isolation makes every sdist build with that setuptools.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=64,<81" wheel
+	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"
+	touch $@
+
+install: $(STAMP)
+
+dirs:
+	mkdir -p var/celery/out var/celery/processed
+
+run: install dirs
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py create_demo_staff
+	@echo "Turnout: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server, the worker and beat)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-mingle --without-gossip & \
+	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT) & \
+	wait
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench-registrations: install
+	$(BIN)/python bench/registrations.py
+
+clean:
+	rm -rf $(VENV) var staticfiles

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [path("me/settings/", views.profile, name="profile")]

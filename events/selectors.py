@@ -1,0 +1,131 @@
+"""Reads for pages and the admin: each returns in a fixed number of queries."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from events.models import Event, Registration
+
+Status = Registration.Status
+
+
+def with_seat_counts(events: QuerySet[Event]) -> QuerySet[Event]:
+    """Annotates confirmed_count, waitlisted_count and seats_left in the same query."""
+    return events.annotate(
+        confirmed_count=Count(
+            "registrations", filter=Q(registrations__status=Status.CONFIRMED)
+        ),
+        waitlisted_count=Count(
+            "registrations", filter=Q(registrations__status=Status.WAITLISTED)
+        ),
+    ).annotate(seats_left=Greatest(F("capacity") - F("confirmed_count"), Value(0)))
+
+
+def with_waitlist_position(
+    registrations: QuerySet[Registration],
+) -> QuerySet[Registration]:
+    """Annotates waitlist_position: 1 for the next to be promoted, None if not waiting."""
+    ahead = (
+        Registration.objects.filter(event=OuterRef("event"), status=Status.WAITLISTED)
+        .filter(
+            Q(waitlisted_at__lt=OuterRef("waitlisted_at"))
+            | Q(waitlisted_at=OuterRef("waitlisted_at"), pk__lt=OuterRef("pk"))
+        )
+        .order_by()
+        .values("event")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return registrations.annotate(
+        people_ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0))
+    )
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    if registration.status != Status.WAITLISTED:
+        return None
+    return registration.people_ahead + 1
+
+
+def upcoming_events(*, now=None) -> QuerySet[Event]:
+    """Published events that have not ended, soonest first, with seat counts."""
+    now = now or timezone.now()
+    events = Event.objects.filter(status=Event.Status.PUBLISHED, ends_at__gt=now)
+    return with_seat_counts(events.select_related("series")).order_by("starts_at", "pk")
+
+
+@dataclass
+class CityGroup:
+    city: str
+    country: object
+    events: list[Event] = field(default_factory=list)
+
+
+def upcoming_events_by_city(*, now=None) -> list[CityGroup]:
+    """Upcoming events grouped by city: each series' home city first, then by date."""
+    groups: dict[tuple[str, str], CityGroup] = {}
+    home_cities = set()
+    for event in upcoming_events(now=now):
+        key = (event.city, event.country.code)
+        groups.setdefault(key, CityGroup(city=event.city, country=event.country))
+        groups[key].events.append(event)
+        if event.series.home_city.casefold() == event.city.casefold():
+            home_cities.add(key)
+    # Dicts keep insertion order, which is each city's soonest event.
+    return sorted(
+        groups.values(), key=lambda g: (g.city, g.country.code) not in home_cities
+    )
+
+
+def event_for_page(*, slug: str, user: User) -> Event:
+    """The event a visitor may see at /events/<slug>/, with seat counts.
+
+    Drafts are visible to staff only; anyone else gets Http404.
+    """
+    events = with_seat_counts(Event.objects.select_related("series"))
+    if not user.is_staff:
+        events = events.exclude(status=Event.Status.DRAFT)
+    try:
+        return events.get(slug=slug)
+    except Event.DoesNotExist:
+        raise Http404("No such event.") from None
+
+
+def active_registration(*, event: Event, user: User) -> Registration | None:
+    """The user's confirmed or waitlisted registration for event, with its position."""
+    if not user.is_authenticated:
+        return None
+    registrations = Registration.objects.active().filter(event=event, user=user)
+    return with_waitlist_position(registrations).first()
+
+
+@dataclass
+class MyRegistrations:
+    upcoming: list[Registration]
+    past: list[Registration]
+
+
+def registrations_of(*, user: User, now=None) -> MyRegistrations:
+    """All of the user's registrations, split into upcoming and past, newest event last."""
+    now = now or timezone.now()
+    registrations = with_waitlist_position(
+        Registration.objects.filter(user=user).select_related("event", "event__series")
+    ).order_by("event__starts_at", "pk")
+    upcoming, past = [], []
+    for registration in registrations:
+        (upcoming if registration.event.ends_at > now else past).append(registration)
+    past.reverse()
+    return MyRegistrations(upcoming=upcoming, past=past)

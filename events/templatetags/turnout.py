@@ -1,0 +1,32 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from django import template
+from django.utils import formats
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+
+register = template.Library()
+
+
+def zone_abbreviation(value: datetime) -> str:
+    """PST, CET, JST ... or UTC-03 where the zone has no abbreviation (São Paulo)."""
+    name = value.tzname() or ""
+    if name[:1] in "+-" and name:
+        return f"UTC{name}"
+    return name
+
+
+@register.simple_tag
+def zoned(value: datetime | None, zone: str, style: str = "full"):
+    """Renders an aware datetime in the IANA zone, with the zone's abbreviation.
+
+    style "full": weekday, date, time; "date": weekday and date; "time": time only.
+    """
+    if value is None:
+        return ""
+    local = localtime(value, ZoneInfo(zone))
+    day = f"{formats.date_format(local, 'D')}, {formats.date_format(local, 'DATE_FORMAT')}"
+    time = f"{formats.time_format(local, 'TIME_FORMAT')} {zone_abbreviation(local)}"
+    text = {"full": f"{day}, {time}", "date": day, "time": time}[style]
+    return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)

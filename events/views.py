@@ -1,0 +1,97 @@
+from allauth.account.decorators import verified_email_required
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from events import selectors, services
+from events.exceptions import RegistrationError
+from events.models import Registration
+from events.rules import registration_refusal
+
+
+@require_GET
+def home(request):
+    return render(
+        request, "events/home.html", {"cities": selectors.upcoming_events_by_city()}
+    )
+
+
+@require_GET
+def event_detail(request, slug):
+    event = selectors.event_for_page(slug=slug, user=request.user)
+    registration = selectors.active_registration(event=event, user=request.user)
+    now = timezone.now()
+    return render(
+        request,
+        "events/event_detail.html",
+        {
+            "event": event,
+            "registration": registration,
+            "waitlist_position": registration
+            and selectors.waitlist_position(registration),
+            "refusal": registration_refusal(event, now=now),
+            "has_ended": event.ends_at <= now,
+            "viewer_zone": getattr(request.user, "timezone", ""),
+        },
+    )
+
+
+@require_POST
+def register(request, slug):
+    event = selectors.event_for_page(slug=slug, user=request.user)
+    if not request.user.is_authenticated:
+        messages.info(
+            request,
+            _(
+                "Create an account or sign in, then come back here to register for %(event)s."
+            )
+            % {"event": event.title},
+        )
+        return redirect_to_login(event.get_absolute_url(), reverse("account_signup"))
+    return _register_verified(request, event)
+
+
+@verified_email_required
+def _register_verified(request, event):
+    try:
+        registration = services.register(event=event, user=request.user)
+    except RegistrationError as error:
+        messages.error(request, error.message)
+        return redirect(event)
+    if registration.status == Registration.Status.CONFIRMED:
+        messages.success(request, _("You're in! Your seat is confirmed."))
+    else:
+        messages.info(request, _("The event is full, so you're on the waitlist."))
+    return redirect(event)
+
+
+@require_POST
+@login_required
+def cancel(request, pk):
+    registration = get_object_or_404(
+        Registration.objects.select_related("event"), pk=pk, user=request.user
+    )
+    was_waitlisted = registration.status == Registration.Status.WAITLISTED
+    services.cancel_registration(registration=registration)
+    if was_waitlisted:
+        messages.success(request, _("You have left the waitlist."))
+    else:
+        messages.success(
+            request, _("Your registration is cancelled. Thanks for freeing the seat.")
+        )
+    return redirect(registration.event)
+
+
+@require_GET
+@login_required
+def my_registrations(request):
+    return render(
+        request,
+        "events/my_registrations.html",
+        {"registrations": selectors.registrations_of(user=request.user)},
+    )

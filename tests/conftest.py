@@ -1,0 +1,31 @@
+import os
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def service_missing(service: str, reason: str) -> None:
+    """Skips the test with a loud reason, or fails it in CI, where every service must be up."""
+    message = f"needs {service}: {reason}"
+    if IN_CI:
+        pytest.fail(f"CI=true and this test {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def pytest_runtest_setup(item):
+    for marker, service in (("postgres", "PostgreSQL"), ("redis", "Redis")):
+        if item.get_closest_marker(marker) and marker in settings.SERVICE_PROBLEMS:
+            service_missing(service, settings.SERVICE_PROBLEMS[marker])
+
+
+def pytest_report_header(config):
+    from django.db import connection
+
+    lines = [
+        f"database: {connection.vendor} {connection.settings_dict.get('HOST') or ''}"
+    ]
+    for name, problem in settings.SERVICE_PROBLEMS.items():
+        lines.append(f"service missing: {name}: {problem}")
+    return lines

@@ -1,0 +1,56 @@
+from datetime import timedelta
+
+import factory
+from allauth.account.models import EmailAddress
+from django.utils import timezone
+
+from accounts.models import User
+from events.models import Event, EventSeries
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"attendee{n}@example.com")
+    name = factory.Sequence(lambda n: f"Attendee {n}")
+    password = factory.PostGenerationMethodCall("set_password", "correct horse battery")
+
+    @factory.post_generation
+    def verified(user, create, extracted, **kwargs):
+        """A user whose email allauth considers verified (pass verified=False to skip)."""
+        user.save()
+        if create and extracted is not False:
+            EmailAddress.objects.create(
+                user=user, email=user.email, verified=True, primary=True
+            )
+
+
+class EventSeriesFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = EventSeries
+        django_get_or_create = ("slug",)
+
+    name = "Open Models Developer Tour"
+    slug = "open-models-tour"
+    home_city = "San Francisco"
+
+
+class EventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Event
+
+    series = factory.SubFactory(EventSeriesFactory)
+    title = factory.Sequence(lambda n: f"Tour stop {n}")
+    slug = factory.Sequence(lambda n: f"tour-stop-{n}")
+    description = "Talks and demos."
+    city = "San Francisco"
+    country = "US"
+    venue_name = "Moscone Center West"
+    venue_address = "800 Howard St, San Francisco, CA 94103"
+    timezone = "America/Los_Angeles"
+    starts_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=7))
+    ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=3))
+    capacity = 10
+    status = Event.Status.PUBLISHED
