@@ -29,3 +29,13 @@ def pytest_report_header(config):
     for name, problem in settings.SERVICE_PROBLEMS.items():
         lines.append(f"service missing: {name}: {problem}")
     return lines
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """allauth keeps its rate limits in the cache; no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

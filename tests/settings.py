@@ -73,6 +73,15 @@ os.environ.pop("EMAIL_URL", None)
 from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# pytest-django runs with DEBUG off; WhiteNoise then serves from the finders, not
+# from a collectstatic that tests never run.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
+
+# Two suites on one machine (a developer's and CI's) must not share a test database.
+DATABASES["default"]["TEST"] = {  # noqa: F405
+    "NAME": os.environ.get("TURNOUT_TEST_DATABASE", "test_turnout")
+}

@@ -1,0 +1,299 @@
+"""Races against real PostgreSQL: many threads, each with its own connection.
+
+Every race runs behind a write gate: a separate connection holds the registrations
+table in EXCLUSIVE mode (reads pass, inserts and updates wait) until every racing
+thread is blocked on a lock. So each thread has read whatever it reads before anyone
+writes: the worst interleaving, on purpose. With the event row lock the services
+serialise anyway; without it (the control) every reader sees the same empty room and
+the event overbooks, every time.
+"""
+
+import queue
+import threading
+import time
+from contextlib import contextmanager
+
+import psycopg
+import pytest
+from django.db import connection
+from django.db.models.query import QuerySet
+
+from events import exceptions, services
+from events.models import Registration
+from tests.factories import EventFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+Status = Registration.Status
+GATE_TIMEOUT = 60
+# PostgreSQL's default max_connections is 100: this many racers leaves room for the
+# test's own connections and anything else on the server.
+MAX_THREADS = 80
+
+
+def _raw_connection():
+    params = connection.settings_dict
+    return psycopg.connect(
+        host=params["HOST"],
+        port=params["PORT"] or 5432,
+        user=params["USER"],
+        password=params["PASSWORD"] or None,
+        dbname=params["NAME"],
+        autocommit=True,
+    )
+
+
+def _free_connections() -> int:
+    with _raw_connection() as conn:
+        limit = int(conn.execute("SHOW max_connections").fetchone()[0])
+        reserved = int(
+            conn.execute("SHOW superuser_reserved_connections").fetchone()[0]
+        )
+        used = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0]
+    return limit - reserved - used - 5
+
+
+def _lock_waiters(monitor) -> int:
+    return monitor.execute(
+        "SELECT count(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    ).fetchone()[0]
+
+
+def _wait_for_lock_waiters(monitor, expected: int) -> None:
+    # Its own autocommit connection: inside a transaction pg_stat_activity is a
+    # snapshot taken once and never refreshed.
+    deadline = time.monotonic() + GATE_TIMEOUT
+    while (waiting := _lock_waiters(monitor)) < expected:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"only {waiting} of {expected} threads reached the gate"
+            )
+        time.sleep(0.01)
+
+
+@contextmanager
+def write_gate(expected_waiters: int):
+    """Blocks writes to registrations; `release()` waits for the waiters, then opens."""
+    with _raw_connection() as gate, _raw_connection() as monitor:
+        gate.execute("BEGIN")
+        gate.execute("LOCK TABLE events_registration IN EXCLUSIVE MODE")
+
+        def release():
+            try:
+                _wait_for_lock_waiters(monitor, expected_waiters)
+            finally:
+                gate.execute("COMMIT")
+
+        yield release
+
+
+def race(calls):
+    """Runs every call from its own thread pool, all released together behind the gate.
+
+    Returns (results, errors) in call order; PostgreSQL's connection limit bounds how
+    many run at the very same moment, the rest follow as threads free up.
+    """
+    free = _free_connections()
+    if free < 2:
+        pytest.fail(f"PostgreSQL has {free} free connections; a race needs at least 2")
+    threads = min(len(calls), free, MAX_THREADS)
+    work = queue.Queue()
+    for index, call in enumerate(calls):
+        work.put((index, call))
+    results, errors = [None] * len(calls), [None] * len(calls)
+    barrier = threading.Barrier(threads + 1, timeout=GATE_TIMEOUT)
+
+    def worker():
+        try:
+            barrier.wait()
+            while True:
+                try:
+                    index, call = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    results[index] = call()
+                except Exception as error:  # noqa: BLE001 -- reported to the test
+                    errors[index] = error
+        finally:
+            connection.close()
+
+    with write_gate(expected_waiters=threads) as release:
+        pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
+        for thread in pool:
+            thread.start()
+        barrier.wait()
+        release()
+        for thread in pool:
+            thread.join(timeout=GATE_TIMEOUT)
+            assert not thread.is_alive(), "a racing thread hung"
+    return results, errors
+
+
+def counts(event):
+    registrations = Registration.objects.filter(event=event)
+    return (
+        registrations.filter(status=Status.CONFIRMED).count(),
+        registrations.filter(status=Status.WAITLISTED).count(),
+    )
+
+
+@pytest.fixture
+def no_row_locks(monkeypatch):
+    """The control: SELECT ... FOR UPDATE becomes a plain SELECT, in Django itself."""
+    monkeypatch.setattr(QuerySet, "select_for_update", lambda self, **kwargs: self)
+
+
+def _registrations_for(event, count):
+    users = [UserFactory() for _ in range(count)]
+    return [
+        lambda user=user: services.register(event=event, user=user) for user in users
+    ]
+
+
+@pytest.mark.parametrize("n", [10, 50, 200])
+@pytest.mark.parametrize(
+    "capacity_of",
+    [lambda n: 0, lambda n: 1, lambda n: 5, lambda n: n - 1],
+    ids=["K=0", "K=1", "K=5", "K=N-1"],
+)
+def test_register_simultaneously_never_exceeds_capacity(n, capacity_of):
+    capacity = capacity_of(n)
+    event = EventFactory(capacity=capacity)
+    results, errors = race(_registrations_for(event, n))
+    assert errors == [None] * n
+    assert counts(event) == (min(n, capacity), n - min(n, capacity))
+    assert sorted(r.status for r in results) == sorted(
+        [Status.CONFIRMED] * min(n, capacity)
+        + [Status.WAITLISTED] * (n - min(n, capacity))
+    )
+
+
+def test_register_simultaneously_without_the_lock_overbooks(no_row_locks):
+    """The control: the same race with the row lock bypassed puts 50 people in 5 seats."""
+    event = EventFactory(capacity=5)
+    results, errors = race(_registrations_for(event, 50))
+    assert errors == [None] * 50
+    assert counts(event) == (50, 0)
+
+
+def test_register_ten_times_at_once_by_one_user_makes_one_registration():
+    event = EventFactory(capacity=5)
+    user = UserFactory()
+    results, errors = race([lambda: services.register(event=event, user=user)] * 10)
+    assert errors == [None] * 10
+    assert len({r.pk for r in results}) == 1
+    assert Registration.objects.filter(event=event).count() == 1
+
+
+def test_register_ten_times_at_once_without_the_lock_fails(no_row_locks):
+    """Control: without the lock only the database's unique rule stops the duplicates."""
+    event = EventFactory(capacity=5)
+    user = UserFactory()
+    results, errors = race([lambda: services.register(event=event, user=user)] * 10)
+    assert sum(error is not None for error in errors) == 9
+    assert Registration.objects.filter(event=event).count() == 1
+
+
+def _setup_full_event(capacity, waiting):
+    event = EventFactory(capacity=capacity)
+    confirmed = [
+        services.register(event=event, user=UserFactory()) for _ in range(capacity)
+    ]
+    waitlist = [
+        services.register(event=event, user=UserFactory()) for _ in range(waiting)
+    ]
+    return event, confirmed, waitlist
+
+
+def _cancel_while_others_register(
+    *, capacity=10, cancelling=6, waiting=15, newcomers=30
+):
+    """Races `cancelling` cancellations against `newcomers` registrations.
+
+    Returns (confirmed pks, the pks that should be confirmed, waitlist pks in order,
+    the pks that should lead the waitlist).
+    """
+    event, confirmed, waitlist = _setup_full_event(capacity, waiting=waiting)
+    calls = [
+        lambda r=r: services.cancel_registration(registration=r)
+        for r in confirmed[:cancelling]
+    ] + _registrations_for(event, newcomers)
+    results, errors = race(calls)
+    assert errors == [None] * len(calls)
+    expected_confirmed = {r.pk for r in confirmed[cancelling:] + waitlist[:cancelling]}
+    actual_confirmed = set(
+        Registration.objects.filter(event=event)
+        .confirmed()
+        .values_list("pk", flat=True)
+    )
+    still_waiting = list(
+        Registration.objects.filter(event=event)
+        .in_waitlist_order()
+        .values_list("pk", flat=True)
+    )
+    return (
+        actual_confirmed,
+        expected_confirmed,
+        still_waiting,
+        [r.pk for r in waitlist[cancelling:]],
+    )
+
+
+def test_cancellations_racing_registrations_promote_in_waitlist_order():
+    confirmed, expected, still_waiting, expected_head = _cancel_while_others_register()
+    assert confirmed == expected
+    # Everyone who came late queues behind everyone already waiting.
+    assert still_waiting[: len(expected_head)] == expected_head
+    assert len(still_waiting) == len(expected_head) + 30
+
+
+def test_cancellations_racing_without_the_lock_leave_seats_empty(no_row_locks):
+    """Control: unlocked, each cancellation sees only its own and all promote the same
+    person, so seats stay empty while people wait."""
+    confirmed, expected, still_waiting, expected_head = _cancel_while_others_register()
+    assert len(confirmed) < len(expected)
+
+
+def test_capacity_raised_while_people_register_never_exceeds_new_capacity():
+    event, confirmed, waitlist = _setup_full_event(capacity=5, waiting=10)
+    calls = [lambda: services.set_capacity(event=event, capacity=12)]
+    calls += _registrations_for(event, 20)
+    results, errors = race(calls)
+    assert errors == [None] * len(calls)
+    assert counts(event) == (12, 5 + 10 + 20 - 12)
+    promoted = Registration.objects.filter(pk__in=[r.pk for r in waitlist[:7]])
+    assert sorted(promoted.values_list("status", flat=True)) == [Status.CONFIRMED] * 7
+
+
+def test_registration_closing_under_the_lock_is_respected():
+    """A registration that waited for the lock re-checks the event it then sees."""
+    event = EventFactory(capacity=50)
+    user = UserFactory()
+    with _raw_connection() as blocker:
+        blocker.execute("BEGIN")
+        blocker.execute(
+            "SELECT id FROM events_event WHERE id = %s FOR UPDATE", [event.pk]
+        )
+        outcome = {}
+
+        def attempt():
+            try:
+                outcome["result"] = services.register(event=event, user=user)
+            except Exception as error:  # noqa: BLE001
+                outcome["error"] = error
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=attempt)
+        thread.start()
+        with _raw_connection() as monitor:
+            _wait_for_lock_waiters(monitor, 1)
+        blocker.execute(
+            "UPDATE events_event SET status = 'cancelled' WHERE id = %s", [event.pk]
+        )
+        blocker.execute("COMMIT")
+        thread.join(timeout=GATE_TIMEOUT)
+    assert isinstance(outcome.get("error"), exceptions.EventCancelled)
+    assert Registration.objects.filter(event=event).count() == 0

@@ -1,0 +1,456 @@
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from events import services
+from events.models import Event, Registration
+from tests.factories import EventFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Registration.Status
+
+
+def action_panel(response) -> str:
+    html = response.content.decode()
+    start = html.index(">", html.index('data-testid="action"')) + 1
+    return html[start : html.index("</div>", start)]
+
+
+def action_text(response) -> str:
+    """The action panel's visible text, whitespace folded."""
+    text = re.sub(r"<[^>]+>", "", action_panel(response))
+    return " ".join(text.split()).replace("&#x27;", "'")
+
+
+def buttons(response) -> list[str]:
+    panel = action_panel(response)
+    return [
+        " ".join(b.split())
+        for b in re.findall(r"<button[^>]*>(.*?)</button>", panel, re.S)
+    ]
+
+
+@pytest.fixture
+def attendee_client(client):
+    user = UserFactory()
+    client.force_login(user)
+    client.user = user
+    return client
+
+
+# The series home --------------------------------------------------------------
+
+
+def test_home_lists_the_home_city_first_then_cities_by_date(client):
+    now = timezone.now()
+    EventFactory(
+        city="Tokyo",
+        country="JP",
+        timezone="Asia/Tokyo",
+        starts_at=now + timedelta(days=3),
+    )
+    EventFactory(
+        city="London",
+        country="GB",
+        timezone="Europe/London",
+        starts_at=now + timedelta(days=5),
+    )
+    EventFactory(city="San Francisco", starts_at=now + timedelta(days=30))
+    EventFactory(
+        city="Tokyo",
+        country="JP",
+        timezone="Asia/Tokyo",
+        starts_at=now + timedelta(days=40),
+    )
+    response = client.get("/")
+    assert response.status_code == 200
+    assert [group.city for group in response.context["cities"]] == [
+        "San Francisco",
+        "Tokyo",
+        "London",
+    ]
+    assert [len(group.events) for group in response.context["cities"]] == [1, 2, 1]
+
+
+def test_home_hides_drafts_cancelled_and_past_events(client):
+    now = timezone.now()
+    shown = EventFactory(title="Shown")
+    EventFactory(title="Draft", status=Event.Status.DRAFT)
+    EventFactory(title="Called off", status=Event.Status.CANCELLED)
+    EventFactory(
+        title="Over", starts_at=now - timedelta(days=2), ends_at=now - timedelta(days=1)
+    )
+    response = client.get("/")
+    assert [e.title for g in response.context["cities"] for e in g.events] == [
+        shown.title
+    ]
+
+
+def test_home_shows_local_time_with_zone_abbreviation_and_seats(client):
+    EventFactory(
+        title="Tokyo night",
+        city="Tokyo",
+        country="JP",
+        timezone="Asia/Tokyo",
+        starts_at=datetime(2031, 3, 6, 9, 0, tzinfo=UTC),
+        ends_at=datetime(2031, 3, 6, 12, 0, tzinfo=UTC),
+        capacity=3,
+    )
+    content = client.get("/").content.decode()
+    assert "Thu, March 6, 2031, 6 p.m. JST" in content
+    assert "3 seats left" in content
+
+
+def test_home_says_waitlist_when_full(client):
+    event = EventFactory(capacity=1)
+    services.register(event=event, user=UserFactory())
+    assert "Full · waitlist open" in client.get("/").content.decode()
+
+
+# The event page: one action for every state ---------------------------------------
+
+
+def test_event_page_open_shows_register(client):
+    event = EventFactory(capacity=2)
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    assert buttons(response) == ["Register"]
+
+
+def test_event_page_full_shows_join_waitlist(attendee_client):
+    event = EventFactory(capacity=1)
+    services.register(event=event, user=UserFactory())
+    response = attendee_client.get(event.get_absolute_url())
+    assert buttons(response) == ["Join the waitlist"]
+
+
+def test_event_page_confirmed_shows_youre_in_and_cancel(attendee_client):
+    event = EventFactory()
+    services.register(event=event, user=attendee_client.user)
+    response = attendee_client.get(event.get_absolute_url())
+    assert action_text(response).startswith("You're in!")
+    assert buttons(response) == ["Cancel my registration"]
+
+
+def test_event_page_waitlisted_shows_position_and_leave(attendee_client):
+    event = EventFactory(capacity=1)
+    for _ in range(3):
+        services.register(event=event, user=UserFactory())
+    services.register(event=event, user=attendee_client.user)
+    response = attendee_client.get(event.get_absolute_url())
+    assert action_text(response).startswith("You're #3 on the waitlist.")
+    assert buttons(response) == ["Leave the waitlist"]
+
+
+def test_event_page_not_open_yet_says_when_it_opens(client):
+    event = EventFactory(
+        registration_opens_at=datetime(2030, 1, 10, 17, 0, tzinfo=UTC),
+        starts_at=datetime(2030, 2, 1, 2, 0, tzinfo=UTC),
+        ends_at=datetime(2030, 2, 1, 5, 0, tzinfo=UTC),
+    )
+    response = client.get(event.get_absolute_url())
+    assert buttons(response) == []
+    assert action_text(response) == (
+        "Registration for this event has not opened yet. "
+        "It opens Thu, Jan. 10, 2030, 9 a.m. PST."
+    )
+
+
+def test_event_page_closed_says_closed(client):
+    event = EventFactory(registration_closes_at=timezone.now() - timedelta(minutes=1))
+    response = client.get(event.get_absolute_url())
+    assert buttons(response) == []
+    assert action_text(response) == "Registration for this event is closed."
+
+
+def test_event_page_started_says_started(client):
+    now = timezone.now()
+    event = EventFactory(
+        starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    response = client.get(event.get_absolute_url())
+    assert (
+        action_text(response)
+        == "This event has already started, so registration is closed."
+    )
+
+
+def test_event_page_cancelled_event_says_cancelled(client):
+    event = EventFactory(status=Event.Status.CANCELLED)
+    response = client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    assert buttons(response) == []
+    assert action_text(response) == "This event has been cancelled."
+
+
+def test_event_page_past_event_with_registration_has_no_cancel(attendee_client):
+    event = EventFactory()
+    services.register(event=event, user=attendee_client.user)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=timezone.now() - timedelta(days=2),
+        ends_at=timezone.now() - timedelta(days=1),
+    )
+    response = attendee_client.get(event.get_absolute_url())
+    assert action_text(response) == "You're in!"
+    assert buttons(response) == []
+
+
+def test_event_page_shows_viewer_time_when_zone_differs(attendee_client):
+    attendee_client.user.timezone = "Europe/Paris"
+    attendee_client.user.save()
+    event = EventFactory(
+        starts_at=datetime(2031, 6, 5, 1, 0, tzinfo=UTC),
+        ends_at=datetime(2031, 6, 5, 4, 0, tzinfo=UTC),
+    )
+    content = attendee_client.get(event.get_absolute_url()).content.decode()
+    assert "Wed, June 4, 2031, 6 p.m. PDT" in content
+    assert (
+        'Your time: <time datetime="2031-06-05T03:00:00+02:00">Thu, June 5, 2031, 3 a.m. CEST</time>'
+        in content
+    )
+
+
+def test_event_page_hides_viewer_time_when_zone_is_the_same(attendee_client):
+    attendee_client.user.timezone = "America/Los_Angeles"
+    attendee_client.user.save()
+    event = EventFactory()
+    assert (
+        "Your time:"
+        not in attendee_client.get(event.get_absolute_url()).content.decode()
+    )
+
+
+def test_event_page_links_the_venue_to_a_map(client):
+    event = EventFactory(
+        venue_name="Moscone Center West", venue_address="800 Howard St"
+    )
+    content = client.get(event.get_absolute_url()).content.decode()
+    assert (
+        'href="https://www.openstreetmap.org/search?query=Moscone+Center+West%2C+800+Howard+St"'
+        in content
+    )
+
+
+def test_event_page_of_draft_is_404_for_attendees_and_visible_to_staff(
+    client, admin_client
+):
+    event = EventFactory(status=Event.Status.DRAFT)
+    assert client.get(event.get_absolute_url()).status_code == 404
+    response = admin_client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    assert "Draft: only staff can see this page" in response.content.decode()
+
+
+# Registering and cancelling ------------------------------------------------------
+
+
+def test_register_confirms_and_redirects_to_the_event(attendee_client):
+    event = EventFactory()
+    response = attendee_client.post(reverse("events:register", args=[event.slug]))
+    assert response.status_code == 302
+    assert response["Location"] == event.get_absolute_url()
+    assert Registration.objects.get(event=event).status == Status.CONFIRMED
+
+
+def test_register_refused_shows_the_reason_and_saves_nothing(attendee_client):
+    event = EventFactory(registration_closes_at=timezone.now() - timedelta(minutes=1))
+    response = attendee_client.post(
+        reverse("events:register", args=[event.slug]), follow=True
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "Registration for this event is closed."
+    ]
+    assert Registration.objects.count() == 0
+
+
+def test_register_by_unverified_user_asks_for_verification(client):
+    user = UserFactory(verified=False)
+    client.force_login(user)
+    event = EventFactory()
+    response = client.post(reverse("events:register", args=[event.slug]))
+    assert response.status_code == 200
+    assert "account/verified_email_required.html" in [
+        t.name for t in response.templates
+    ]
+    assert Registration.objects.count() == 0
+    assert [m.to for m in mail.outbox] == [[user.email]]
+
+
+def test_register_anonymous_goes_to_signup_and_back():
+    client = Client()
+    event = EventFactory()
+    response = client.post(reverse("events:register", args=[event.slug]))
+    assert response.status_code == 302
+    assert response["Location"] == f"/accounts/signup/?next={event.get_absolute_url()}"
+
+    response = client.post(
+        "/accounts/signup/",
+        {
+            "email": "Newcomer@Example.com",
+            "password1": "a-sturdy-passphrase-42",
+            "name": "Nia",
+            "next": event.get_absolute_url(),
+        },
+    )
+    assert response.status_code == 302
+    assert Registration.objects.count() == 0
+    (message,) = mail.outbox
+    link = re.search(
+        r"http://testserver(/accounts/confirm-email/\S+)", message.body
+    ).group(1)
+
+    response = client.post(link)
+    assert response.status_code == 302
+    assert response["Location"] == event.get_absolute_url()
+    response = client.post(reverse("events:register", args=[event.slug]))
+    assert response["Location"] == event.get_absolute_url()
+    assert Registration.objects.get(event=event).user.email == "newcomer@example.com"
+
+
+def test_verification_link_opened_on_another_device_returns_to_the_event():
+    event = EventFactory()
+    laptop, phone = Client(), Client()
+    laptop.post(
+        "/accounts/signup/",
+        {
+            "email": "roamer@example.com",
+            "password1": "a-sturdy-passphrase-42",
+            "next": event.get_absolute_url(),
+        },
+    )
+    link = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
+    assert link.endswith(f"?next={event.get_absolute_url().replace('/', '%2F')}")
+    response = phone.post(link)
+    assert response.status_code == 302
+    assert response["Location"] == event.get_absolute_url()
+
+
+def test_verification_link_never_carries_an_offsite_next():
+    Client().post(
+        "/accounts/signup/",
+        {
+            "email": "roamer@example.com",
+            "password1": "a-sturdy-passphrase-42",
+            "next": "https://evil.example.com/",
+        },
+    )
+    assert "evil" not in mail.outbox[0].body
+
+
+def test_cancel_frees_the_seat_for_the_waitlist(attendee_client):
+    event = EventFactory(capacity=1)
+    mine = services.register(event=event, user=attendee_client.user)
+    waiting = services.register(event=event, user=UserFactory())
+    response = attendee_client.post(reverse("events:cancel", args=[mine.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == event.get_absolute_url()
+    assert Registration.objects.get(pk=mine.pk).status == Status.CANCELLED
+    assert Registration.objects.get(pk=waiting.pk).status == Status.CONFIRMED
+
+
+def test_cancel_someone_elses_registration_is_404(attendee_client):
+    event = EventFactory()
+    theirs = services.register(event=event, user=UserFactory())
+    response = attendee_client.post(reverse("events:cancel", args=[theirs.pk]))
+    assert response.status_code == 404
+    assert Registration.objects.get(pk=theirs.pk).status == Status.CONFIRMED
+
+
+def test_cancel_anonymous_redirects_to_login(client):
+    registration = services.register(event=EventFactory(), user=UserFactory())
+    response = client.post(reverse("events:cancel", args=[registration.pk]))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert Registration.objects.get(pk=registration.pk).status == Status.CONFIRMED
+
+
+# Bad input: a clear 4xx page, never a 500 -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/events/no-such-event/",
+        "/registrations/99999/cancel/",
+        "/registrations/abc/cancel/",
+    ],
+)
+def test_unknown_or_tampered_urls_are_404_pages(attendee_client, path):
+    response = (
+        attendee_client.get(path) if "events" in path else attendee_client.post(path)
+    )
+    assert response.status_code == 404
+    assert "Page not found" in response.content.decode()
+
+
+def test_register_for_a_draft_event_is_404(attendee_client):
+    event = EventFactory(status=Event.Status.DRAFT)
+    response = attendee_client.post(reverse("events:register", args=[event.slug]))
+    assert response.status_code == 404
+    assert Registration.objects.count() == 0
+
+
+def test_post_without_csrf_token_is_a_403_page():
+    client = Client(enforce_csrf_checks=True)
+    user = UserFactory()
+    client.force_login(user)
+    event = EventFactory()
+    response = client.post(reverse("events:register", args=[event.slug]))
+    assert response.status_code == 403
+    assert "Your form expired" in response.content.decode()
+    assert Registration.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "name"),
+    [("get", "events:register"), ("put", "events:register"), ("post", "events:detail")],
+)
+def test_wrong_method_is_a_405_page(attendee_client, method, name):
+    event = EventFactory()
+    response = getattr(attendee_client, method)(reverse(name, args=[event.slug]))
+    assert response.status_code == 405
+    assert "Not allowed here" in response.content.decode()
+    assert response["Allow"]
+
+
+# My registrations -------------------------------------------------------------------
+
+
+def test_my_registrations_lists_upcoming_and_past_with_waitlist_position(
+    attendee_client,
+):
+    now = timezone.now()
+    soon = EventFactory(title="Soon", capacity=0)
+    services.register(event=soon, user=UserFactory())
+    services.register(event=soon, user=attendee_client.user)
+    later = EventFactory(title="Later", starts_at=now + timedelta(days=20))
+    services.register(event=later, user=attendee_client.user)
+    over = EventFactory(title="Over")
+    services.register(event=over, user=attendee_client.user)
+    Event.objects.filter(pk=over.pk).update(
+        starts_at=now - timedelta(days=3),
+        ends_at=now - timedelta(days=3) + timedelta(hours=2),
+    )
+    EventFactory(title="Not mine")
+
+    response = attendee_client.get(reverse("events:my_registrations"))
+    mine = response.context["registrations"]
+    assert [(r.event.title, r.status) for r in mine.upcoming] == [
+        ("Soon", Status.WAITLISTED),
+        ("Later", Status.CONFIRMED),
+    ]
+    assert [r.event.title for r in mine.past] == ["Over"]
+    assert "Waitlist #2" in response.content.decode()
+
+
+def test_my_registrations_needs_login(client):
+    response = client.get(reverse("events:my_registrations"))
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/me/"
