@@ -26,11 +26,7 @@ run: install dirs
 	$(BIN)/python manage.py load_demo
 	$(BIN)/python manage.py create_demo_staff
 	@echo "Turnout: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server, the worker and beat)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/celery -A config worker --loglevel=INFO --concurrency=2 --without-mingle --without-gossip & \
-	$(BIN)/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
-	$(BIN)/python manage.py runserver $(HOST):$(PORT) & \
-	wait
+	$(BIN)/python -m config.devserver $(HOST):$(PORT)
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
