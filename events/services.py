@@ -7,6 +7,7 @@ there is no counter that can drift.
 """
 
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -47,13 +48,17 @@ def register(*, event: Event, user: User) -> Registration:
     _check_accepting_registrations(event, now=timezone.now())
     with transaction.atomic():
         locked = _lock_event(event.pk)
-        existing = _active_registration(event=locked, user=user)
-        if existing:
-            return existing
+        # One query under the lock: the seats taken, and whether a double click
+        # already registered this user while we waited for the lock.
+        seen = Registration.objects.filter(event=locked).aggregate(
+            confirmed=Count("pk", filter=Q(status=Status.CONFIRMED)),
+            mine=Max("pk", filter=Q(user=user) & ~Q(status=Status.CANCELLED)),
+        )
+        if seen["mine"] is not None:
+            return Registration.objects.get(pk=seen["mine"])
         now = timezone.now()
         _check_accepting_registrations(locked, now=now)
-        confirmed = Registration.objects.filter(event=locked).confirmed().count()
-        if confirmed < locked.capacity:
+        if seen["confirmed"] < locked.capacity:
             return Registration.objects.create(
                 event=locked, user=user, status=Status.CONFIRMED, confirmed_at=now
             )
