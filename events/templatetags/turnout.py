@@ -30,3 +30,13 @@ def zoned(value: datetime | None, zone: str, style: str = "full"):
     time = f"{formats.time_format(local, 'TIME_FORMAT')} {zone_abbreviation(local)}"
     text = {"full": f"{day}, {time}", "date": day, "time": time}[style]
     return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
+
+
+@register.simple_tag
+def event_end(event):
+    """The event's end in its zone: the time alone when it ends the day it starts."""
+    zone = ZoneInfo(event.timezone)
+    same_day = (
+        localtime(event.starts_at, zone).date() == localtime(event.ends_at, zone).date()
+    )
+    return zoned(event.ends_at, event.timezone, "time" if same_day else "full")

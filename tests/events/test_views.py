@@ -454,3 +454,27 @@ def test_my_registrations_needs_login(client):
     response = client.get(reverse("events:my_registrations"))
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/me/"
+
+
+def test_event_page_shows_the_end_time_alone_on_the_same_day(client):
+    event = EventFactory(
+        starts_at=datetime(2031, 6, 5, 1, 0, tzinfo=UTC),
+        ends_at=datetime(2031, 6, 5, 4, 0, tzinfo=UTC),
+    )
+    content = client.get(event.get_absolute_url()).content.decode()
+    assert (
+        'until <time datetime="2031-06-04T21:00:00-07:00">9 p.m. PDT</time> '
+        "(San Francisco time)" in content
+    )
+
+
+def test_event_page_shows_the_end_date_when_it_ends_another_day(client):
+    event = EventFactory(
+        starts_at=datetime(2031, 6, 5, 1, 0, tzinfo=UTC),
+        ends_at=datetime(2031, 6, 6, 1, 0, tzinfo=UTC),
+    )
+    content = client.get(event.get_absolute_url()).content.decode()
+    assert (
+        'until <time datetime="2031-06-05T18:00:00-07:00">Thu, June 5, 2031, 6 p.m. PDT</time>'
+        in content
+    )
