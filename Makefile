@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 dirs:
-	mkdir -p var/celery/out var/celery/processed
+	mkdir -p var/celery/out var/celery/processed var/celery/control
 
 run: install dirs
 	$(BIN)/python manage.py migrate --noinput

@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -24,3 +25,12 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["name", "timezone", "language"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = [
+            ("", _("Same as each event's city")),
+            *self.fields["timezone"].choices[1:],
+        ]
+        if len(settings.LANGUAGES) < 2:
+            del self.fields["language"]

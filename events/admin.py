@@ -1,11 +1,15 @@
 from django import forms
 from django.contrib import admin, messages
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.timezones import timezone_choices
 from events import selectors, services
-from events.exceptions import CapacityError
+from events.exceptions import CapacityError, RegistrationError
 from events.models import Event, EventSeries, Registration
+from events.rules import capacity_refusal
+from events.templatetags.turnout import zoned
 
 
 @admin.register(EventSeries)
@@ -24,18 +28,9 @@ class EventAdminForm(forms.ModelForm):
         capacity = self.cleaned_data["capacity"]
         if self.instance.pk:
             confirmed = self.instance.registrations.confirmed().count()
-            if capacity < confirmed:
-                raise forms.ValidationError(
-                    ngettext(
-                        "%(count)d person is already confirmed, so capacity cannot go "
-                        "below %(count)d. Cancel registrations first.",
-                        "%(count)d people are already confirmed, so capacity cannot go "
-                        "below %(count)d. Cancel registrations first.",
-                        confirmed,
-                    ),
-                    params={"count": confirmed},
-                    code="below_confirmed",
-                )
+            refusal = capacity_refusal(capacity=capacity, confirmed=confirmed)
+            if refusal is not None:
+                raise forms.ValidationError(refusal.message, code="capacity")
         return capacity
 
 
@@ -45,7 +40,7 @@ class EventAdmin(admin.ModelAdmin):
     list_display = (
         "title",
         "city",
-        "starts_at",
+        "local_start",
         "status",
         "capacity",
         "confirmed",
@@ -60,6 +55,20 @@ class EventAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return selectors.with_seat_counts(super().get_queryset(request))
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """Shows and reads the event's times in its own zone (the one being submitted,
+        else the saved one), so 18:00 typed for Tokyo means 18:00 in Tokyo."""
+        zone = request.POST.get("timezone", "")
+        if zone not in dict(timezone_choices()):
+            event = self.get_object(request, object_id) if object_id else None
+            zone = event.timezone if event else "UTC"
+        with timezone.override(zone):
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("starts (local time)"), ordering="starts_at")
+    def local_start(self, event):
+        return zoned(event.starts_at, event.timezone)
+
     @admin.display(description=_("confirmed"), ordering="confirmed_count")
     def confirmed(self, event):
         return event.confirmed_count
@@ -69,8 +78,8 @@ class EventAdmin(admin.ModelAdmin):
         return event.waitlisted_count
 
     def save_model(self, request, obj, form, change):
-        """Saves the event; a changed capacity goes through set_capacity, under its lock."""
-        if not (change and "capacity" in form.changed_data):
+        """Saves the event; capacity is only ever written by set_capacity, under its lock."""
+        if not change:
             obj.save()
             return
         other_fields = [
@@ -79,11 +88,12 @@ class EventAdmin(admin.ModelAdmin):
             if f.name not in ("id", "capacity")
         ]
         obj.save(update_fields=other_fields)
-        try:
-            services.set_capacity(event=obj, capacity=form.cleaned_data["capacity"])
-        except CapacityError as error:
-            obj.refresh_from_db(fields=["capacity"])
-            messages.error(request, error.message)
+        if "capacity" in form.changed_data:
+            try:
+                services.set_capacity(event=obj, capacity=form.cleaned_data["capacity"])
+            except CapacityError as error:
+                messages.error(request, error.message)
+        obj.refresh_from_db(fields=["capacity"])
 
 
 @admin.register(Registration)
@@ -122,14 +132,22 @@ class RegistrationAdmin(admin.ModelAdmin):
         description=_("Cancel selected registrations (promotes from the waitlist)")
     )
     def cancel_registrations(self, request, queryset):
-        for registration in queryset:
-            services.cancel_registration(registration=registration)
+        cancelled = 0
+        for registration in queryset.select_related("event", "user"):
+            try:
+                services.cancel_registration(registration=registration)
+            except RegistrationError as error:
+                self.message_user(
+                    request, f"{registration}: {error.message}", level=messages.ERROR
+                )
+            else:
+                cancelled += 1
         self.message_user(
             request,
             ngettext(
                 "%(count)d registration cancelled.",
                 "%(count)d registrations cancelled.",
-                len(queryset),
+                cancelled,
             )
-            % {"count": len(queryset)},
+            % {"count": cancelled},
         )

@@ -43,3 +43,10 @@ class RegistrationClosed(RegistrationError):
 
 class CapacityError(TurnoutError):
     """A capacity that would put more people in the room than it holds."""
+
+
+class RegistrationLocked(RegistrationError):
+    code = "locked"
+    default_message = _(
+        "This event has already started, so registrations can no longer change."
+    )

@@ -108,11 +108,6 @@ class Event(models.Model):
         return ZoneInfo(self.timezone)
 
     @property
-    def registration_closes(self):
-        """When registration closes: the explicit close, else the start."""
-        return self.registration_closes_at or self.starts_at
-
-    @property
     def map_url(self) -> str:
         query = f"{self.venue_name}, {self.venue_address}"
         return f"https://www.openstreetmap.org/search?query={quote_plus(query)}"

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 
 from django.db.models import (
+    Case,
     Count,
     F,
     IntegerField,
@@ -11,6 +12,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
@@ -49,22 +51,31 @@ def with_waitlist_position(
         .annotate(n=Count("pk"))
         .values("n")
     )
+    people_ahead = Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0))
     return registrations.annotate(
-        people_ahead=Coalesce(Subquery(ahead, output_field=IntegerField()), Value(0))
+        waitlist_position=Case(
+            When(status=Status.WAITLISTED, then=people_ahead + 1),
+            default=None,
+            output_field=IntegerField(),
+        )
     )
 
 
-def waitlist_position(registration: Registration) -> int | None:
-    if registration.status != Status.WAITLISTED:
-        return None
-    return registration.people_ahead + 1
+def upcoming_events(*, viewer: User | None = None, now=None) -> QuerySet[Event]:
+    """Published events that have not ended, soonest first, with seat counts.
 
-
-def upcoming_events(*, now=None) -> QuerySet[Event]:
-    """Published events that have not ended, soonest first, with seat counts."""
+    With a signed-in viewer, each event also carries my_status: the status of the
+    viewer's active registration, or None.
+    """
     now = now or timezone.now()
     events = Event.objects.filter(status=Event.Status.PUBLISHED, ends_at__gt=now)
-    return with_seat_counts(events.select_related("series")).order_by("starts_at", "pk")
+    events = with_seat_counts(events.select_related("series")).order_by(
+        "starts_at", "pk"
+    )
+    if viewer is not None and viewer.is_authenticated:
+        mine = Registration.objects.active().filter(event=OuterRef("pk"), user=viewer)
+        events = events.annotate(my_status=Subquery(mine.values("status")[:1]))
+    return events
 
 
 @dataclass
@@ -74,11 +85,11 @@ class CityGroup:
     events: list[Event] = field(default_factory=list)
 
 
-def upcoming_events_by_city(*, now=None) -> list[CityGroup]:
+def upcoming_events_by_city(*, viewer: User | None = None, now=None) -> list[CityGroup]:
     """Upcoming events grouped by city: each series' home city first, then by date."""
     groups: dict[tuple[str, str], CityGroup] = {}
     home_cities = set()
-    for event in upcoming_events(now=now):
+    for event in upcoming_events(viewer=viewer, now=now):
         key = (event.city, event.country.code)
         groups.setdefault(key, CityGroup(city=event.city, country=event.country))
         groups[key].events.append(event)
@@ -104,6 +115,14 @@ def event_for_page(*, slug: str, user: User) -> Event:
         raise Http404("No such event.") from None
 
 
+def registration_of(*, user: User, pk: int) -> Registration:
+    """One of the user's own registrations; anybody else's is Http404."""
+    try:
+        return Registration.objects.select_related("event").get(pk=pk, user=user)
+    except Registration.DoesNotExist:
+        raise Http404("No such registration.") from None
+
+
 def active_registration(*, event: Event, user: User) -> Registration | None:
     """The user's confirmed or waitlisted registration for event, with its position."""
     if not user.is_authenticated:
@@ -119,10 +138,12 @@ class MyRegistrations:
 
 
 def registrations_of(*, user: User, now=None) -> MyRegistrations:
-    """All of the user's registrations, split into upcoming and past, newest event last."""
+    """The user's active registrations: upcoming soonest first, past latest first."""
     now = now or timezone.now()
     registrations = with_waitlist_position(
-        Registration.objects.filter(user=user).select_related("event", "event__series")
+        Registration.objects.active()
+        .filter(user=user)
+        .select_related("event", "event__series")
     ).order_by("event__starts_at", "pk")
     upcoming, past = [], []
     for registration in registrations:

@@ -1,12 +1,14 @@
+from zoneinfo import ZoneInfo
+
 from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events import selectors, services
 from events.exceptions import RegistrationError
@@ -16,9 +18,8 @@ from events.rules import registration_refusal
 
 @require_GET
 def home(request):
-    return render(
-        request, "events/home.html", {"cities": selectors.upcoming_events_by_city()}
-    )
+    cities = selectors.upcoming_events_by_city(viewer=request.user)
+    return render(request, "events/home.html", {"cities": cities})
 
 
 @require_GET
@@ -32,13 +33,20 @@ def event_detail(request, slug):
         {
             "event": event,
             "registration": registration,
-            "waitlist_position": registration
-            and selectors.waitlist_position(registration),
             "refusal": registration_refusal(event, now=now),
             "has_ended": event.ends_at <= now,
-            "viewer_zone": getattr(request.user, "timezone", ""),
+            "viewer_zone": _zone_if_clock_differs(request.user, event),
         },
     )
+
+
+def _zone_if_clock_differs(user, event) -> str:
+    """The viewer's zone, if their clock reads differently from the venue's at the start."""
+    zone = getattr(user, "timezone", "")
+    if not zone:
+        return ""
+    theirs = event.starts_at.astimezone(ZoneInfo(zone)).utcoffset()
+    return zone if theirs != event.starts_at.astimezone(event.zone).utcoffset() else ""
 
 
 @require_POST
@@ -64,20 +72,28 @@ def _register_verified(request, event):
         messages.error(request, error.message)
         return redirect(event)
     if registration.status == Registration.Status.CONFIRMED:
-        messages.success(request, _("You're in! Your seat is confirmed."))
+        messages.success(request, _("Your seat is confirmed. See you there!"))
     else:
         messages.info(request, _("The event is full, so you're on the waitlist."))
     return redirect(event)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 @login_required
 def cancel(request, pk):
-    registration = get_object_or_404(
-        Registration.objects.select_related("event"), pk=pk, user=request.user
-    )
+    """GET asks "are you sure?"; POST cancels. Another person's registration is a 404."""
+    registration = selectors.registration_of(user=request.user, pk=pk)
+    if registration.status == Registration.Status.CANCELLED:
+        return redirect(registration.event)
+    if request.method == "GET":
+        context = {"registration": registration}
+        return render(request, "events/cancel_confirm.html", context)
     was_waitlisted = registration.status == Registration.Status.WAITLISTED
-    services.cancel_registration(registration=registration)
+    try:
+        services.cancel_registration(registration=registration)
+    except RegistrationError as error:
+        messages.error(request, error.message)
+        return redirect(registration.event)
     if was_waitlisted:
         messages.success(request, _("You have left the waitlist."))
     else:

@@ -68,13 +68,15 @@ def test_new_user_signs_up_verifies_registers_and_cancels(live_server, page):
     page.get_by_role("button", name="Register", exact=True).click()
 
     expect(action).to_contain_text("You're in!")
-    expect(messages).to_contain_text("You're in! Your seat is confirmed.")
+    expect(messages).to_contain_text("Your seat is confirmed. See you there!")
     expect(page.get_by_test_id("seats")).to_have_text("4 seats left")
     registration = Registration.objects.get(event=event, user__email=email)
     assert registration.status == Status.CONFIRMED
     assert registration.user.name == "Nia Newcomer"
 
-    action.get_by_role("button", name="Cancel my registration").click()
+    action.get_by_role("link", name="Cancel my registration").click()
+    expect(page.get_by_role("heading", name="Give up your seat?")).to_be_visible()
+    page.get_by_role("button", name="Yes, give up my seat").click()
 
     expect(action.get_by_role("button", name="Register", exact=True)).to_be_visible()
     expect(messages).to_have_text(
@@ -115,7 +117,8 @@ def test_waitlisted_user_sees_promotion_when_seat_frees(live_server, new_page):
     alice_page.goto(event_url)
     alice_action = alice_page.get_by_test_id("action")
     expect(alice_action).to_contain_text("You're in!")
-    alice_action.get_by_role("button", name="Cancel my registration").click()
+    alice_action.get_by_role("link", name="Cancel my registration").click()
+    alice_page.get_by_role("button", name="Yes, give up my seat").click()
 
     expect(alice_page.get_by_role("status")).to_have_text(
         "Your registration is cancelled. Thanks for freeing the seat."

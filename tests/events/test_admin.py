@@ -1,9 +1,13 @@
 """The admin is one more path to capacity: it goes through the services too."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.timezone import localtime
 
 from events import services
 from events.models import Event, Registration
@@ -15,6 +19,10 @@ Status = Registration.Status
 
 
 def change_form_data(event, **changes):
+    """The change form as staff submit it: times in the event's own zone."""
+    starts, ends = (
+        localtime(t, ZoneInfo(event.timezone)) for t in (event.starts_at, event.ends_at)
+    )
     data = {
         "series": event.series_id,
         "title": event.title,
@@ -25,10 +33,10 @@ def change_form_data(event, **changes):
         "venue_name": event.venue_name,
         "venue_address": event.venue_address,
         "timezone": event.timezone,
-        "starts_at_0": event.starts_at.strftime("%Y-%m-%d"),
-        "starts_at_1": event.starts_at.strftime("%H:%M:%S"),
-        "ends_at_0": event.ends_at.strftime("%Y-%m-%d"),
-        "ends_at_1": event.ends_at.strftime("%H:%M:%S"),
+        "starts_at_0": starts.strftime("%Y-%m-%d"),
+        "starts_at_1": starts.strftime("%H:%M:%S"),
+        "ends_at_0": ends.strftime("%Y-%m-%d"),
+        "ends_at_1": ends.strftime("%H:%M:%S"),
         "registration_opens_at_0": "",
         "registration_opens_at_1": "",
         "registration_closes_at_0": "",
@@ -57,6 +65,58 @@ def test_admin_raising_capacity_promotes_from_the_waitlist(admin_client):
     ] == [Status.CONFIRMED, Status.CONFIRMED, Status.WAITLISTED]
 
 
+def test_admin_saving_other_fields_never_writes_capacity(admin_client):
+    # A save that leaves capacity alone must not write back the capacity it read:
+    # set_capacity may have changed it in the meantime.
+    event = EventFactory(capacity=5)
+    with CaptureQueriesContext(connection) as captured:
+        response = admin_client.post(
+            reverse("admin:events_event_change", args=[event.pk]),
+            change_form_data(event, title="Renamed"),
+        )
+    assert response.status_code == 302
+    updates = [
+        q["sql"] for q in captured if q["sql"].startswith('UPDATE "events_event"')
+    ]
+    assert len(updates) == 1
+    assert '"capacity"' not in updates[0]
+    assert '"title"' in updates[0]
+
+
+def test_admin_times_are_entered_in_the_events_own_zone(admin_client):
+    event = EventFactory(timezone="America/Los_Angeles")
+    data = change_form_data(
+        event,
+        timezone="Asia/Tokyo",
+        starts_at_0="2099-03-06",
+        starts_at_1="18:00:00",
+        ends_at_0="2099-03-06",
+        ends_at_1="21:00:00",
+    )
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]), data
+    )
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.starts_at == datetime(2099, 3, 6, 9, 0, tzinfo=UTC)
+    response = admin_client.get(reverse("admin:events_event_change", args=[event.pk]))
+    assert response.context["adminform"].form["starts_at"].value() == datetime(
+        2099, 3, 6, 18, 0, tzinfo=ZoneInfo("Asia/Tokyo")
+    )
+
+
+def test_admin_change_list_shows_the_local_start(admin_client):
+    EventFactory(
+        timezone="Asia/Tokyo",
+        starts_at=datetime(2099, 3, 6, 9, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 3, 6, 12, 0, tzinfo=UTC),
+    )
+    content = admin_client.get(
+        reverse("admin:events_event_changelist")
+    ).content.decode()
+    assert "Fri, March 6, 2099, 6 p.m. JST" in content
+
+
 def test_admin_lowering_capacity_below_confirmed_is_a_form_error(admin_client):
     event = EventFactory(capacity=5)
     for _ in range(3):
@@ -80,7 +140,7 @@ def test_admin_rejects_an_unknown_time_zone(admin_client):
         change_form_data(event, timezone="Europe/Atlantis"),
     )
     assert response.status_code == 200
-    assert "timezone" in response.context["adminform"].form.errors
+    assert list(response.context["adminform"].form.errors) == ["timezone"]
     assert Event.objects.get(pk=event.pk).timezone == "America/Los_Angeles"
 
 

@@ -88,15 +88,20 @@ def write_gate(expected_waiters: int):
         yield release
 
 
-def race(calls):
+def race(calls, *, all_at_once=False):
     """Runs every call from its own thread pool, all released together behind the gate.
 
-    Returns (results, errors) in call order; PostgreSQL's connection limit bounds how
-    many run at the very same moment, the rest follow as threads free up.
+    Returns (results, errors) in call order. PostgreSQL's connection limit bounds how
+    many run at the very same moment, the rest follow as threads free up; with
+    all_at_once (the controls, whose outcome depends on it) too few free connections
+    fail the test instead.
     """
     free = _free_connections()
-    if free < 2:
-        pytest.fail(f"PostgreSQL has {free} free connections; a race needs at least 2")
+    needed = len(calls) if all_at_once else 2
+    if free < needed or (all_at_once and len(calls) > MAX_THREADS):
+        pytest.fail(
+            f"this race needs {needed} connections at once; PostgreSQL has {free} free"
+        )
     threads = min(len(calls), free, MAX_THREADS)
     work = queue.Queue()
     for index, call in enumerate(calls):
@@ -173,7 +178,7 @@ def test_register_simultaneously_never_exceeds_capacity(n, capacity_of):
 def test_register_simultaneously_without_the_lock_overbooks(no_row_locks):
     """The control: the same race with the row lock bypassed puts 50 people in 5 seats."""
     event = EventFactory(capacity=5)
-    results, errors = race(_registrations_for(event, 50))
+    results, errors = race(_registrations_for(event, 50), all_at_once=True)
     assert errors == [None] * 50
     assert counts(event) == (50, 0)
 
@@ -191,7 +196,8 @@ def test_register_ten_times_at_once_without_the_lock_fails(no_row_locks):
     """Control: without the lock only the database's unique rule stops the duplicates."""
     event = EventFactory(capacity=5)
     user = UserFactory()
-    results, errors = race([lambda: services.register(event=event, user=user)] * 10)
+    calls = [lambda: services.register(event=event, user=user)] * 10
+    results, errors = race(calls, all_at_once=True)
     assert sum(error is not None for error in errors) == 9
     assert Registration.objects.filter(event=event).count() == 1
 
@@ -208,7 +214,7 @@ def _setup_full_event(capacity, waiting):
 
 
 def _cancel_while_others_register(
-    *, capacity=10, cancelling=6, waiting=15, newcomers=30
+    *, capacity=10, cancelling=6, waiting=15, newcomers=30, all_at_once=False
 ):
     """Races `cancelling` cancellations against `newcomers` registrations.
 
@@ -220,7 +226,7 @@ def _cancel_while_others_register(
         lambda r=r: services.cancel_registration(registration=r)
         for r in confirmed[:cancelling]
     ] + _registrations_for(event, newcomers)
-    results, errors = race(calls)
+    results, errors = race(calls, all_at_once=all_at_once)
     assert errors == [None] * len(calls)
     expected_confirmed = {r.pk for r in confirmed[cancelling:] + waitlist[:cancelling]}
     actual_confirmed = set(
@@ -252,7 +258,9 @@ def test_cancellations_racing_registrations_promote_in_waitlist_order():
 def test_cancellations_racing_without_the_lock_leave_seats_empty(no_row_locks):
     """Control: unlocked, each cancellation sees only its own and all promote the same
     person, so seats stay empty while people wait."""
-    confirmed, expected, still_waiting, expected_head = _cancel_while_others_register()
+    confirmed, expected, still_waiting, expected_head = _cancel_while_others_register(
+        all_at_once=True
+    )
     assert len(confirmed) < len(expected)
 
 

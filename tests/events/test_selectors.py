@@ -67,7 +67,7 @@ def test_waitlist_position_counts_only_people_ahead_in_waitlist_order():
         waitlisted_at=first.waitlisted_at - timedelta(seconds=1)
     )
     positions = {
-        r.pk: selectors.waitlist_position(r)
+        r.pk: r.waitlist_position
         for r in selectors.with_waitlist_position(
             Registration.objects.filter(event=event)
         )

@@ -108,12 +108,28 @@ def test_register_inside_the_window_is_accepted():
     assert services.register(event=event, user=UserFactory()).status == Status.CONFIRMED
 
 
-def test_register_closes_at_the_start_by_default():
-    event = EventFactory(starts_at=timezone.now() + timedelta(seconds=1))
-    event.starts_at = timezone.now() - timedelta(seconds=1)
-    event.save()
+def test_register_without_a_closing_time_stays_open_until_the_start():
+    event = EventFactory(starts_at=timezone.now() + timedelta(seconds=30))
+    assert services.register(event=event, user=UserFactory()).status == Status.CONFIRMED
+    Event.objects.filter(pk=event.pk).update(starts_at=timezone.now())
     with pytest.raises(exceptions.EventStarted):
-        services.register(event=event, user=UserFactory())
+        services.register(event=Event.objects.get(pk=event.pk), user=UserFactory())
+
+
+def test_register_with_free_seats_and_a_queue_serves_the_queue_first():
+    # A cancelled event keeps its queue while seats free up; re-published, the people
+    # who waited get those seats before anyone new.
+    event = EventFactory(capacity=1)
+    first, waiting = register_many(event, 2)
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    services.cancel_registration(registration=first)
+    assert Registration.objects.get(pk=waiting.pk).status == Status.WAITLISTED
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.PUBLISHED)
+    newcomer = services.register(
+        event=Event.objects.get(pk=event.pk), user=UserFactory()
+    )
+    assert Registration.objects.get(pk=waiting.pk).status == Status.CONFIRMED
+    assert newcomer.status == Status.WAITLISTED
 
 
 def test_register_rechecks_the_event_under_the_lock():
@@ -171,12 +187,24 @@ def test_cancel_twice_is_harmless():
     ]
 
 
-def test_cancel_after_the_start_promotes_nobody():
+def test_cancel_after_the_start_is_refused():
     event = EventFactory(capacity=1)
     confirmed, waiting = register_many(event, 2)
     Event.objects.filter(pk=event.pk).update(
         starts_at=timezone.now() - timedelta(minutes=5)
     )
+    with pytest.raises(exceptions.RegistrationLocked):
+        services.cancel_registration(registration=confirmed)
+    assert statuses(event) == [
+        (confirmed.user.email, Status.CONFIRMED),
+        (waiting.user.email, Status.WAITLISTED),
+    ]
+
+
+def test_cancel_in_a_cancelled_event_promotes_nobody():
+    event = EventFactory(capacity=1)
+    confirmed, waiting = register_many(event, 2)
+    Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
     services.cancel_registration(registration=confirmed)
     assert Registration.objects.get(pk=waiting.pk).status == Status.WAITLISTED
 

@@ -30,10 +30,10 @@ def action_text(response) -> str:
 
 def buttons(response) -> list[str]:
     panel = action_panel(response)
-    return [
-        " ".join(b.split())
-        for b in re.findall(r"<button[^>]*>(.*?)</button>", panel, re.S)
-    ]
+    controls = re.findall(
+        r'<button[^>]*>(.*?)</button>|<a class="btn[^>]*>(.*?)</a>', panel, re.S
+    )
+    return [" ".join((button or link).split()) for button, link in controls]
 
 
 @pytest.fixture
@@ -98,12 +98,12 @@ def test_home_shows_local_time_with_zone_abbreviation_and_seats(client):
         city="Tokyo",
         country="JP",
         timezone="Asia/Tokyo",
-        starts_at=datetime(2031, 3, 6, 9, 0, tzinfo=UTC),
-        ends_at=datetime(2031, 3, 6, 12, 0, tzinfo=UTC),
+        starts_at=datetime(2099, 3, 6, 9, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 3, 6, 12, 0, tzinfo=UTC),
         capacity=3,
     )
     content = client.get("/").content.decode()
-    assert "Thu, March 6, 2031, 6 p.m. JST" in content
+    assert "Fri, March 6, 2099, 6 p.m. JST" in content
     assert "3 seats left" in content
 
 
@@ -150,15 +150,15 @@ def test_event_page_waitlisted_shows_position_and_leave(attendee_client):
 
 def test_event_page_not_open_yet_says_when_it_opens(client):
     event = EventFactory(
-        registration_opens_at=datetime(2030, 1, 10, 17, 0, tzinfo=UTC),
-        starts_at=datetime(2030, 2, 1, 2, 0, tzinfo=UTC),
-        ends_at=datetime(2030, 2, 1, 5, 0, tzinfo=UTC),
+        registration_opens_at=datetime(2099, 1, 10, 17, 0, tzinfo=UTC),
+        starts_at=datetime(2099, 2, 1, 2, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 2, 1, 5, 0, tzinfo=UTC),
     )
     response = client.get(event.get_absolute_url())
     assert buttons(response) == []
     assert action_text(response) == (
         "Registration for this event has not opened yet. "
-        "It opens Thu, Jan. 10, 2030, 9 a.m. PST."
+        "It opens Sat, Jan. 10, 2099, 9 a.m. PST."
     )
 
 
@@ -205,14 +205,24 @@ def test_event_page_shows_viewer_time_when_zone_differs(attendee_client):
     attendee_client.user.timezone = "Europe/Paris"
     attendee_client.user.save()
     event = EventFactory(
-        starts_at=datetime(2031, 6, 5, 1, 0, tzinfo=UTC),
-        ends_at=datetime(2031, 6, 5, 4, 0, tzinfo=UTC),
+        starts_at=datetime(2099, 6, 5, 1, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 6, 5, 4, 0, tzinfo=UTC),
     )
     content = attendee_client.get(event.get_absolute_url()).content.decode()
-    assert "Wed, June 4, 2031, 6 p.m. PDT" in content
+    assert "Thu, June 4, 2099, 6 p.m. PDT" in content
     assert (
-        'Your time: <time datetime="2031-06-05T03:00:00+02:00">Thu, June 5, 2031, 3 a.m. CEST</time>'
+        'Your time: <time datetime="2099-06-05T03:00:00+02:00">Fri, June 5, 2099, 3 a.m. CEST</time>'
         in content
+    )
+
+
+def test_event_page_hides_viewer_time_when_the_clock_reads_the_same(attendee_client):
+    attendee_client.user.timezone = "Europe/Paris"
+    attendee_client.user.save()
+    event = EventFactory(city="Berlin", country="DE", timezone="Europe/Berlin")
+    assert (
+        "Your time:"
+        not in attendee_client.get(event.get_absolute_url()).content.decode()
     )
 
 
@@ -355,6 +365,53 @@ def test_cancel_frees_the_seat_for_the_waitlist(attendee_client):
     assert Registration.objects.get(pk=waiting.pk).status == Status.CONFIRMED
 
 
+def test_cancel_asks_before_giving_up_the_seat(attendee_client):
+    event = EventFactory(capacity=1)
+    mine = services.register(event=event, user=attendee_client.user)
+    response = attendee_client.get(reverse("events:cancel", args=[mine.pk]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "Give up your seat?" in content
+    assert "Yes, give up my seat" in content
+    assert Registration.objects.get(pk=mine.pk).status == Status.CONFIRMED
+
+
+def test_cancel_twice_returns_to_the_event(attendee_client):
+    event = EventFactory()
+    mine = services.register(event=event, user=attendee_client.user)
+    attendee_client.post(reverse("events:cancel", args=[mine.pk]))
+    response = attendee_client.post(reverse("events:cancel", args=[mine.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == event.get_absolute_url()
+
+
+def test_cancel_after_the_start_is_refused_with_a_message(attendee_client):
+    event = EventFactory()
+    mine = services.register(event=event, user=attendee_client.user)
+    Event.objects.filter(pk=event.pk).update(
+        starts_at=timezone.now() - timedelta(minutes=1)
+    )
+    response = attendee_client.post(
+        reverse("events:cancel", args=[mine.pk]), follow=True
+    )
+    assert [str(m) for m in response.context["messages"]] == [
+        "This event has already started, so registrations can no longer change."
+    ]
+    assert Registration.objects.get(pk=mine.pk).status == Status.CONFIRMED
+
+
+def test_register_form_carries_next_into_the_verification_email(client):
+    user = UserFactory(verified=False)
+    client.force_login(user)
+    event = EventFactory()
+    client.post(
+        reverse("events:register", args=[event.slug]),
+        {"next": event.get_absolute_url()},
+    )
+    (message,) = mail.outbox
+    assert f"?next={event.get_absolute_url().replace('/', '%2F')}" in message.body
+
+
 def test_cancel_someone_elses_registration_is_404(attendee_client):
     event = EventFactory()
     theirs = services.register(event=event, user=UserFactory())
@@ -417,7 +474,7 @@ def test_wrong_method_is_a_405_page(attendee_client, method, name):
     response = getattr(attendee_client, method)(reverse(name, args=[event.slug]))
     assert response.status_code == 405
     assert "Not allowed here" in response.content.decode()
-    assert response["Allow"]
+    assert response["Allow"] == ("POST" if name == "events:register" else "GET")
 
 
 # My registrations -------------------------------------------------------------------
@@ -447,6 +504,7 @@ def test_my_registrations_lists_upcoming_and_past_with_waitlist_position(
         ("Later", Status.CONFIRMED),
     ]
     assert [r.event.title for r in mine.past] == ["Over"]
+    assert [r.waitlist_position for r in mine.upcoming] == [2, None]
     assert "Waitlist #2" in response.content.decode()
 
 
@@ -458,23 +516,23 @@ def test_my_registrations_needs_login(client):
 
 def test_event_page_shows_the_end_time_alone_on_the_same_day(client):
     event = EventFactory(
-        starts_at=datetime(2031, 6, 5, 1, 0, tzinfo=UTC),
-        ends_at=datetime(2031, 6, 5, 4, 0, tzinfo=UTC),
+        starts_at=datetime(2099, 6, 5, 1, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 6, 5, 4, 0, tzinfo=UTC),
     )
     content = client.get(event.get_absolute_url()).content.decode()
     assert (
-        'until <time datetime="2031-06-04T21:00:00-07:00">9 p.m. PDT</time> '
-        "(San Francisco time)" in content
+        'until <time datetime="2099-06-04T21:00:00-07:00">9 p.m. PDT</time></span>'
+        in content
     )
 
 
 def test_event_page_shows_the_end_date_when_it_ends_another_day(client):
     event = EventFactory(
-        starts_at=datetime(2031, 6, 5, 1, 0, tzinfo=UTC),
-        ends_at=datetime(2031, 6, 6, 1, 0, tzinfo=UTC),
+        starts_at=datetime(2099, 6, 5, 1, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 6, 6, 1, 0, tzinfo=UTC),
     )
     content = client.get(event.get_absolute_url()).content.decode()
     assert (
-        'until <time datetime="2031-06-05T18:00:00-07:00">Thu, June 5, 2031, 6 p.m. PDT</time>'
+        'until <time datetime="2099-06-05T18:00:00-07:00">Fri, June 5, 2099, 6 p.m. PDT</time>'
         in content
     )

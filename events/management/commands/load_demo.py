@@ -173,7 +173,8 @@ class Command(BaseCommand):
             event, created = Event.objects.get_or_create(
                 slug=demo.slug, defaults={**fields, "capacity": demo.capacity}
             )
-            for n in range(1, demo.attendees + 1):
+            # Attendees join only a new event: an old one may have started by now.
+            for n in range(1, demo.attendees * created + 1):
                 attendee = self._attendee(
                     f"{demo.slug}-{n}@example.com", f"Demo attendee {n}"
                 )
