@@ -60,11 +60,15 @@ def _lock_waiters(monitor) -> int:
     ).fetchone()[0]
 
 
-def _wait_for_lock_waiters(monitor, expected: int) -> None:
+def _wait_for_lock_waiters(monitor, expected: int, finished=lambda: 0) -> None:
+    """Waits until `expected` threads are blocked on a lock or have finished.
+
+    (A call that never writes a registration, like set_capacity, can finish first.)
+    """
     # Its own autocommit connection: inside a transaction pg_stat_activity is a
     # snapshot taken once and never refreshed.
     deadline = time.monotonic() + GATE_TIMEOUT
-    while (waiting := _lock_waiters(monitor)) < expected:
+    while (waiting := _lock_waiters(monitor) + finished()) < expected:
         if time.monotonic() > deadline:
             raise AssertionError(
                 f"only {waiting} of {expected} threads reached the gate"
@@ -79,9 +83,9 @@ def write_gate(expected_waiters: int):
         gate.execute("BEGIN")
         gate.execute("LOCK TABLE events_registration IN EXCLUSIVE MODE")
 
-        def release():
+        def release(finished):
             try:
-                _wait_for_lock_waiters(monitor, expected_waiters)
+                _wait_for_lock_waiters(monitor, expected_waiters, finished)
             finally:
                 gate.execute("COMMIT")
 
@@ -107,6 +111,7 @@ def race(calls, *, all_at_once=False):
     for index, call in enumerate(calls):
         work.put((index, call))
     results, errors = [None] * len(calls), [None] * len(calls)
+    finished = []
     barrier = threading.Barrier(threads + 1, timeout=GATE_TIMEOUT)
 
     def worker():
@@ -121,6 +126,7 @@ def race(calls, *, all_at_once=False):
                     results[index] = call()
                 except Exception as error:  # noqa: BLE001 -- reported to the test
                     errors[index] = error
+                finished.append(index)
         finally:
             connection.close()
 
@@ -129,10 +135,14 @@ def race(calls, *, all_at_once=False):
         for thread in pool:
             thread.start()
         barrier.wait()
-        release()
-        for thread in pool:
-            thread.join(timeout=GATE_TIMEOUT)
-            assert not thread.is_alive(), "a racing thread hung"
+        try:
+            release(finished=lambda: len(finished))
+        finally:
+            # Even when the gate fails, no racer may outlive the test: the database
+            # flush that follows would deadlock against it.
+            for thread in pool:
+                thread.join(timeout=GATE_TIMEOUT)
+    assert not any(thread.is_alive() for thread in pool), "a racing thread hung"
     return results, errors
 
 
@@ -273,6 +283,34 @@ def test_capacity_raised_while_people_register_never_exceeds_new_capacity():
     assert counts(event) == (12, 5 + 10 + 20 - 12)
     promoted = Registration.objects.filter(pk__in=[r.pk for r in waitlist[:7]])
     assert sorted(promoted.values_list("status", flat=True)) == [Status.CONFIRMED] * 7
+
+
+def _lower_capacity_while_others_register(*, all_at_once=False):
+    """Capacity 10 with 4 confirmed is lowered to 5 while 10 more people register."""
+    event = EventFactory(capacity=10)
+    for _ in range(4):
+        services.register(event=event, user=UserFactory())
+    calls = [lambda: services.set_capacity(event=event, capacity=5)]
+    calls += _registrations_for(event, 10)
+    results, errors = race(calls, all_at_once=all_at_once)
+    event.refresh_from_db()
+    return event, errors
+
+
+def test_capacity_lowered_while_people_register_never_overbooks():
+    event, errors = _lower_capacity_while_others_register()
+    # Either set_capacity won the lock early enough (5 seats, then the queue) or it
+    # came too late and was refused (10 seats, all taken): never more than capacity.
+    assert (event.capacity, counts(event)) in {(5, (5, 9)), (10, (10, 4))}
+    assert errors[1:] == [None] * 10
+    assert isinstance(errors[0], exceptions.CapacityError) == (event.capacity == 10)
+
+
+def test_capacity_lowered_without_the_lock_overbooks(no_row_locks):
+    """Control: unlocked, everyone who read the old capacity takes a seat."""
+    event, errors = _lower_capacity_while_others_register(all_at_once=True)
+    assert errors == [None] * 11
+    assert (event.capacity, counts(event)) == (5, (14, 0))
 
 
 def test_registration_closing_under_the_lock_is_respected():
