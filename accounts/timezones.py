@@ -17,9 +17,14 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in sorted(_zone_names())]
 
 
+def is_timezone(value: str) -> bool:
+    """Whether value is an IANA zone name such as Europe/Paris."""
+    return value in _zone_names()
+
+
 def validate_timezone(value: str) -> None:
     """Raises ValidationError unless value is an IANA zone name such as Europe/Paris."""
-    if value not in _zone_names():
+    if not is_timezone(value):
         raise ValidationError(
             _("“%(value)s” is not a time zone. Use an IANA name such as Europe/Paris."),
             code="invalid_timezone",

@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from accounts.timezones import timezone_choices
+from accounts.timezones import is_timezone
 from events import selectors, services
 from events.exceptions import CapacityError, RegistrationError
 from events.models import Event, EventSeries, Registration
@@ -59,7 +59,7 @@ class EventAdmin(admin.ModelAdmin):
         """Shows and reads the event's times in its own zone (the one being submitted,
         else the saved one), so 18:00 typed for Tokyo means 18:00 in Tokyo."""
         zone = request.POST.get("timezone", "")
-        if zone not in dict(timezone_choices()):
+        if not is_timezone(zone):
             event = self.get_object(request, object_id) if object_id else None
             zone = event.timezone if event else "UTC"
         with timezone.override(zone):

@@ -15,7 +15,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
-from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from accounts.models import User
@@ -109,18 +109,14 @@ def event_for_page(*, slug: str, user: User) -> Event:
     events = with_seat_counts(Event.objects.select_related("series"))
     if not user.is_staff:
         events = events.exclude(status=Event.Status.DRAFT)
-    try:
-        return events.get(slug=slug)
-    except Event.DoesNotExist:
-        raise Http404("No such event.") from None
+    return get_object_or_404(events, slug=slug)
 
 
 def registration_of(*, user: User, pk: int) -> Registration:
     """One of the user's own registrations; anybody else's is Http404."""
-    try:
-        return Registration.objects.select_related("event").get(pk=pk, user=user)
-    except Registration.DoesNotExist:
-        raise Http404("No such registration.") from None
+    return get_object_or_404(
+        Registration.objects.select_related("event"), pk=pk, user=user
+    )
 
 
 def active_registration(*, event: Event, user: User) -> Registration | None:
