@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install dirs run test lint bench-registrations clean
+.PHONY: install dirs run test lint bench-registrations bench-reminders clean
 
 # setuptools<81 still ships pkg_resources, which XStatic-Bootstrap's sdist needs to build;
 # --no-build-isolation makes every sdist build with that setuptools.
@@ -36,6 +36,9 @@ lint: install
 
 bench-registrations: install
 	$(BIN)/python bench/registrations.py
+
+bench-reminders: install
+	$(BIN)/python bench/reminders.py
 
 clean:
 	rm -rf $(VENV) var staticfiles

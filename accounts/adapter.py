@@ -5,6 +5,15 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def send_mail(self, template_prefix, email, context):
+        """Renders allauth's email here (it needs the request) and queues it in the
+        outbox, so verification, reset and login-code emails are delivered, retried
+        and logged like every other message."""
+        from events import outbox
+
+        rendered = self.render_mail(template_prefix, email, context)
+        outbox.queue_account_email(rendered, to_email=email)
+
     def get_email_confirmation_url(self, request, emailconfirmation):
         """The verification link, carrying the page the person was heading to.
 

@@ -24,7 +24,7 @@ class SignupForm(forms.Form):
 class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["name", "timezone", "language"]
+        fields = ["name", "timezone", "email_reminders", "language"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

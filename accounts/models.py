@@ -61,6 +61,9 @@ class User(AbstractBaseUser, PermissionsMixin):
             "Times are also shown in this zone when it differs from the event's."
         ),
     )
+    email_reminders = models.BooleanField(
+        _("email me reminders before my events"), default=True
+    )
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=now)

@@ -1,14 +1,30 @@
 from accounts.models import User
 
+# Signs the one-click "stop reminders" links in emails (events.emails makes them).
+UNSUBSCRIBE_SALT = "turnout.unsubscribe-reminders"
+
 
 def update_profile(
-    *, user: User, name: str, timezone: str, language: str | None = None
+    *,
+    user: User,
+    name: str,
+    timezone: str,
+    email_reminders: bool = True,
+    language: str | None = None,
 ) -> User:
-    """Saves the attendee's display name, time zone and (when given) language."""
+    """Saves the attendee's display name, time zone, reminder choice and language."""
     user.name = name
     user.timezone = timezone
+    user.email_reminders = email_reminders
     if language is not None:
         user.language = language
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["name", "timezone", "language"])
+    user.save(update_fields=["name", "timezone", "language", "email_reminders"])
+    return user
+
+
+def stop_reminders(*, user: User) -> User:
+    """Turns reminder emails off (the one-click unsubscribe). Idempotent."""
+    user.email_reminders = False
+    user.save(update_fields=["email_reminders"])
     return user

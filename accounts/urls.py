@@ -4,4 +4,7 @@ from accounts import views
 
 app_name = "accounts"
 
-urlpatterns = [path("me/settings/", views.profile, name="profile")]
+urlpatterns = [
+    path("me/settings/", views.profile, name="profile"),
+    path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]

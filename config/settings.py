@@ -11,6 +11,7 @@ import environ
 import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -115,9 +116,49 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Email has a queue of its own, so a slow mail server never delays other work.
+CELERY_TASK_ROUTES = {
+    "events.send_message": {"queue": "mail"},
+    "events.send_messages": {"queue": "mail"},
+}
+# A worker consumes both unless started with -Q (e.g. a dedicated `-Q mail` worker).
+CELERY_TASK_QUEUES = [
+    Queue("celery", Exchange("celery"), routing_key="celery"),
+    Queue("mail", Exchange("mail"), routing_key="mail"),
+]
+# Periodic work: both are scans of the database, safe to run twice at once.
+CELERY_BEAT_SCHEDULE = {
+    "dispatch-reminders": {
+        "task": "events.dispatch_reminders",
+        "schedule": env.float("TURNOUT_REMINDER_SCAN_SECONDS", default=60.0),
+        "options": {"expires": 50},
+    },
+    "sweep-outbox": {
+        "task": "events.sweep_outbox",
+        "schedule": env.float("TURNOUT_OUTBOX_SWEEP_SECONDS", default=60.0),
+        "options": {"expires": 50},
+    },
+}
+# Publishing fails fast when the broker is down: the outbox row is already saved and
+# the sweeper hands it over later, so a request never waits on Redis.
+BROKER_FAIL_FAST = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 60 * 60}
+    # Longer than the longest retry delay (MAIL_RETRY_MAX_SECONDS), or Redis would hand
+    # a waiting retry to a second worker (celery#3270, kombu#337).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 2 * 60 * 60,
+        "socket_connect_timeout": 3,
+        "socket_timeout": 10,
+        **BROKER_FAIL_FAST,
+    }
 else:
     _broker_dir = VAR_DIR / "celery"
     CELERY_BROKER_URL = "filesystem://"
@@ -128,10 +169,30 @@ else:
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
+        **BROKER_FAIL_FAST,
     }
+
+# The outbox (events/outbox.py) -------------------------------------------------------
+# Links in emails are absolute: the worker has no request to take the host from.
+SITE_URL = env.str("TURNOUT_SITE_URL", default="http://127.0.0.1:8000")
+# 12 attempts at 30 s doubling to a 30-minute cap: about 3.5 hours of outage.
+MAIL_MAX_ATTEMPTS = env.int("TURNOUT_MAIL_MAX_ATTEMPTS", default=12)
+MAIL_RETRY_BASE_SECONDS = env.float("TURNOUT_MAIL_RETRY_BASE_SECONDS", default=30.0)
+MAIL_RETRY_MAX_SECONDS = env.float("TURNOUT_MAIL_RETRY_MAX_SECONDS", default=30 * 60.0)
+MAIL_SEND_SOFT_TIME_LIMIT = 240
+MAIL_SEND_TIME_LIMIT = 270
+# A row in "sending" for longer than a send task may live was left by a dead worker.
+MAIL_STUCK_AFTER_SECONDS = env.float("TURNOUT_MAIL_STUCK_AFTER_SECONDS", default=300.0)
+MAIL_HAND_OVER_GRACE_SECONDS = env.float(
+    "TURNOUT_MAIL_HAND_OVER_GRACE_SECONDS", default=15.0
+)
+MAIL_REQUEUE_AFTER_SECONDS = env.float(
+    "TURNOUT_MAIL_REQUEUE_AFTER_SECONDS", default=600.0
+)
 
 # Email ------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+EMAIL_TIMEOUT = env.int("DJANGO_EMAIL_TIMEOUT", default=20)
 DEFAULT_FROM_EMAIL = env.str(
     "DJANGO_DEFAULT_FROM_EMAIL", default="Turnout <noreply@turnout.localhost>"
 )

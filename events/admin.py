@@ -1,13 +1,18 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.timezones import is_timezone
-from events import selectors, services
+from events import emails, outbox, selectors, services
 from events.exceptions import CapacityError, RegistrationError
-from events.models import Event, EventSeries, Registration
+from events.forms import ReminderOffsetsField
+from events.models import Event, EventSeries, Message, Registration
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
 
@@ -20,6 +25,8 @@ class EventSeriesAdmin(admin.ModelAdmin):
 
 
 class EventAdminForm(forms.ModelForm):
+    reminder_offsets = ReminderOffsetsField(label=_("Reminders (hours before)"))
+
     class Meta:
         model = Event
         fields = "__all__"  # noqa: DJ007 -- the ModelAdmin chooses what is shown
@@ -78,22 +85,45 @@ class EventAdmin(admin.ModelAdmin):
         return event.waitlisted_count
 
     def save_model(self, request, obj, form, change):
-        """Saves the event; capacity is only ever written by set_capacity, under its lock."""
+        """Saves the event. Capacity, time and venue, and cancelling go through their
+        services (under the event's lock, telling attendees); the rest is saved here."""
         if not change:
             obj.save()
             return
+        through_services = {"id", "capacity", "sequence", *services.DETAIL_FIELDS}
+        cancelling = (
+            "status" in form.changed_data
+            and form.cleaned_data["status"] == Event.Status.CANCELLED
+        )
+        if cancelling:
+            through_services.add("status")
         other_fields = [
-            f.name
-            for f in obj._meta.concrete_fields
-            if f.name not in ("id", "capacity")
+            f.name for f in obj._meta.concrete_fields if f.name not in through_services
         ]
         obj.save(update_fields=other_fields)
+        details = {
+            name: form.cleaned_data[name]
+            for name in services.DETAIL_FIELDS
+            if name in form.changed_data
+        }
+        if details:
+            try:
+                services.update_event_details(event=obj, **details)
+            except ValidationError as error:
+                messages.error(request, "; ".join(error.messages))
+            else:
+                messages.info(request, _("Attendees are being told about the change."))
         if "capacity" in form.changed_data:
             try:
                 services.set_capacity(event=obj, capacity=form.cleaned_data["capacity"])
             except CapacityError as error:
                 messages.error(request, error.message)
-        obj.refresh_from_db(fields=["capacity"])
+        if cancelling:
+            services.cancel_event(event=obj)
+            messages.info(
+                request, _("The event is cancelled; attendees are being told.")
+            )
+        obj.refresh_from_db()
 
 
 @admin.register(Registration)
@@ -151,3 +181,129 @@ class RegistrationAdmin(admin.ModelAdmin):
             )
             % {"count": cancelled},
         )
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    """The outbox and delivery log: read-only; staff can resend and preview."""
+
+    list_display = (
+        "to_email",
+        "kind",
+        "event",
+        "status",
+        "attempts",
+        "created_at",
+        "sent_at",
+        "short_error",
+    )
+    list_filter = ("status", "kind", "event")
+    search_fields = ("to_email", "subject", "user__name")
+    list_select_related = ("event",)
+    date_hierarchy = "created_at"
+    actions = ["resend"]
+    fields = (
+        "kind",
+        "status",
+        "to_email",
+        "user",
+        "language",
+        "event",
+        "registration",
+        "subject",
+        "attempts",
+        "last_error",
+        "created_at",
+        "enqueued_at",
+        "next_attempt_at",
+        "sending_since",
+        "sent_at",
+        "resend_of",
+        "html_preview",
+        "body_text",
+        "ics",
+    )
+    readonly_fields = fields
+    change_list_template = "admin/events/message/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_fields(self, request, obj=None):
+        if obj is not None and obj.kind == Message.Kind.ACCOUNT:
+            # Reset links and login codes: not for any staff member's eyes.
+            return [f for f in self.fields if f not in ("html_preview", "body_text")]
+        return self.fields
+
+    def has_resend_permission(self, request):
+        return request.user.has_perm("events.change_message")
+
+    @admin.display(description=_("last error"))
+    def short_error(self, message):
+        return message.last_error[:80]
+
+    @admin.display(description=_("HTML"))
+    def html_preview(self, message):
+        if not message.body_html:
+            return "-"
+        return format_html(
+            '<iframe sandbox srcdoc="{}" title="{}" style="width:100%;max-width:640px;'
+            'height:480px;border:1px solid #ccc;"></iframe>',
+            message.body_html,
+            _("HTML part"),
+        )
+
+    @admin.action(
+        description=_("Resend selected messages (rendered anew)"),
+        permissions=["resend"],
+    )
+    def resend(self, request, queryset):
+        count = 0
+        for message in queryset.select_related("user", "event", "registration"):
+            if message.kind == Message.Kind.ACCOUNT:
+                self.message_user(
+                    request,
+                    _(
+                        "Account emails are not resent: ask %(email)s to request a new one."
+                    )
+                    % {"email": message.to_email},
+                    level=messages.WARNING,
+                )
+                continue
+            outbox.resend(message)
+            count += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message queued again.",
+                "%(count)d messages queued again.",
+                count,
+            )
+            % {"count": count},
+        )
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [
+            path("preview/", preview, name="events_message_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """Every template rendered with sample data (no rows are read or written)."""
+        previews = []
+        for sample in emails.sample_messages():
+            previews.append((sample, emails.render(sample)))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Email previews"),
+            "opts": self.model._meta,
+            "previews": previews,
+        }
+        return TemplateResponse(request, "admin/events/message/preview.html", context)

@@ -2,6 +2,7 @@ from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
@@ -9,6 +10,22 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.timezones import timezone_choices, validate_timezone
+
+DEFAULT_REMINDER_OFFSETS = [24 * 60, 2 * 60]
+
+
+def default_reminder_offsets() -> list[int]:
+    return list(DEFAULT_REMINDER_OFFSETS)
+
+
+def validate_reminder_offsets(value) -> None:
+    if not isinstance(value, list) or not all(
+        isinstance(minutes, int) and 0 < minutes <= 60 * 24 * 60 for minutes in value
+    ):
+        raise ValidationError(
+            _("Reminder times are whole minutes before the start, up to 60 days."),
+            code="reminder_offsets",
+        )
 
 
 class EventSeries(models.Model):
@@ -73,6 +90,21 @@ class Event(models.Model):
     )
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    reminder_offsets = models.JSONField(
+        _("reminders"),
+        default=default_reminder_offsets,
+        blank=True,
+        validators=[validate_reminder_offsets],
+        help_text=_(
+            "Minutes before the start at which confirmed attendees are reminded."
+        ),
+    )
+    sequence = models.PositiveIntegerField(
+        _("calendar revision"),
+        default=0,
+        editable=False,
+        help_text=_("Raised at each change of time or venue; calendars follow it."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -152,6 +184,9 @@ class Registration(models.Model):
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # The attendee's calendar entry for the event keeps one UID across registrations;
+    # each registration starts its SEQUENCE past every earlier one's (see emails.py).
+    calendar_offset = models.PositiveIntegerField(default=0, editable=False)
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -184,3 +219,95 @@ class Registration(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.event} ({self.get_status_display()})"
+
+
+class Message(models.Model):
+    """One email: a row in this outbox before it is a message, and its delivery log.
+
+    The send task moves it queued -> sending -> sent, or failed (a permanent refusal
+    or too many attempts), or skipped (no longer meaningful, with the reason).
+    dedupe_key is unique: the same confirmation or reminder cannot be queued twice.
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMED = "confirmed", _("Registration confirmed")
+        WAITLISTED = "waitlisted", _("Joined the waitlist")
+        PROMOTED = "promoted", _("Promoted from the waitlist")
+        CANCELLED = "cancelled", _("Registration cancelled")
+        EVENT_CHANGED = "event_changed", _("Event changed")
+        EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
+        REMINDER = "reminder", _("Reminder")
+        ACCOUNT = "account", _("Account email")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("recipient account"),
+    )
+    to_email = models.EmailField(_("to"))
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    event = models.ForeignKey(
+        Event,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("event"),
+    )
+    registration = models.ForeignKey(
+        Registration,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="messages",
+        verbose_name=_("registration"),
+    )
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    context = models.JSONField(_("details"), default=dict, blank=True)
+    resend_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="resends",
+        verbose_name=_("resend of"),
+    )
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    body_text = models.TextField(_("text"), blank=True)
+    body_html = models.TextField(_("HTML"), blank=True)
+    ics = models.TextField(_("calendar invitation"), blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True)
+    enqueued_at = models.DateTimeField(_("handed to Celery"), null=True, blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("email message")
+        verbose_name_plural = _("email messages")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "enqueued_at"]),
+            models.Index(fields=["event", "kind"]),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} → {self.to_email}"

@@ -146,3 +146,8 @@ def registrations_of(*, user: User, now=None) -> MyRegistrations:
         (upcoming if registration.event.ends_at > now else past).append(registration)
     past.reverse()
     return MyRegistrations(upcoming=upcoming, past=past)
+
+
+def registration_for_release(*, pk: int) -> Registration | None:
+    """The registration a signed release link names, with its event and attendee."""
+    return Registration.objects.select_related("event", "user").filter(pk=pk).first()

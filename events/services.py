@@ -4,6 +4,10 @@ Capacity is decided only under one lock: the event's row, taken with
 SELECT ... FOR UPDATE at the start of a short transaction. Seats are counted from the
 registrations themselves, so there is no counter that can drift, and free seats always
 go to the waitlist, oldest first, before anyone new.
+
+Every change an attendee should hear about queues its email in the same transaction
+(events.outbox), so a rolled-back change sends nothing and a committed one is never
+forgotten.
 """
 
 from django.db import transaction
@@ -11,11 +15,13 @@ from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from accounts.models import User
-from events import exceptions
-from events.models import Event, Registration
+from events import exceptions, outbox
+from events.models import Event, Message, Registration
 from events.rules import capacity_refusal, registration_refusal
 
 Status = Registration.Status
+Kind = Message.Kind
+DETAIL_FIELDS = ("starts_at", "ends_at", "venue_name", "venue_address")
 
 
 def _lock_event(event_id: int) -> Event:
@@ -42,11 +48,16 @@ def _promote_waitlisted(event: Event, *, confirmed: int, now) -> list[Registrati
     free = event.capacity - confirmed
     if free <= 0 or event.status == Event.Status.CANCELLED or now >= event.starts_at:
         return []
-    promoted = list(Registration.objects.filter(event=event).in_waitlist_order()[:free])
+    promoted = list(
+        Registration.objects.filter(event=event)
+        .in_waitlist_order()
+        .select_related("user")[:free]
+    )
     for registration in promoted:
         registration.status = Status.CONFIRMED
         registration.confirmed_at = now
     Registration.objects.bulk_update(promoted, ["status", "confirmed_at"])
+    outbox.queue([outbox.for_registration(r, Kind.PROMOTED) for r in promoted])
     return promoted
 
 
@@ -57,10 +68,14 @@ def register(*, event: Event, user: User) -> Registration:
     registration for the event, that one is returned unchanged.
     Raises a RegistrationError subclass when the event does not accept registrations.
     """
-    existing = Registration.objects.active().filter(event=event, user=user).first()
-    if existing:
-        return existing
+    before = Registration.objects.filter(event=event, user=user).aggregate(
+        active=Max("pk", filter=~Q(status=Status.CANCELLED)), earlier=Count("pk")
+    )
+    if before["active"] is not None:
+        return Registration.objects.get(pk=before["active"])
     _raise_if_refused(event, now=timezone.now())
+    # Each registration's calendar SEQUENCE starts past the previous one's CANCEL.
+    calendar_offset = 2 * before["earlier"]
     with transaction.atomic():
         locked = _lock_event(event.pk)
         # One query under the lock: the seats taken, the queue, and whether a double
@@ -81,12 +96,27 @@ def register(*, event: Event, user: User) -> Registration:
             promoted = _promote_waitlisted(locked, confirmed=confirmed, now=now)
             confirmed, waiting = confirmed + len(promoted), waiting - len(promoted)
         if confirmed < locked.capacity and not waiting:
-            return Registration.objects.create(
-                event=locked, user=user, status=Status.CONFIRMED, confirmed_at=now
+            registration = Registration.objects.create(
+                event=locked,
+                user=user,
+                status=Status.CONFIRMED,
+                confirmed_at=now,
+                calendar_offset=calendar_offset,
             )
-        return Registration.objects.create(
-            event=locked, user=user, status=Status.WAITLISTED, waitlisted_at=now
+            outbox.queue([outbox.for_registration(registration, Kind.CONFIRMED)])
+            return registration
+        registration = Registration.objects.create(
+            event=locked,
+            user=user,
+            status=Status.WAITLISTED,
+            waitlisted_at=now,
+            calendar_offset=calendar_offset,
         )
+        position = {"position": waiting + 1}
+        outbox.queue(
+            [outbox.for_registration(registration, Kind.WAITLISTED, context=position)]
+        )
+        return registration
 
 
 def cancel_registration(*, registration: Registration) -> Registration:
@@ -97,16 +127,18 @@ def cancel_registration(*, registration: Registration) -> Registration:
     """
     with transaction.atomic():
         event = _lock_event(registration.event_id)
-        current = Registration.objects.get(pk=registration.pk)
+        current = Registration.objects.select_related("user").get(pk=registration.pk)
         if current.status == Status.CANCELLED:
             return current
         now = timezone.now()
         if now >= event.starts_at:
             raise exceptions.RegistrationLocked()
         freed_seat = current.status == Status.CONFIRMED
+        was = {"was": current.status}
         current.status = Status.CANCELLED
         current.cancelled_at = now
         current.save(update_fields=["status", "cancelled_at"])
+        outbox.queue([outbox.for_registration(current, Kind.CANCELLED, context=was)])
         if freed_seat:
             _promote_waitlisted(event, confirmed=_confirmed_count(event), now=now)
     return current
@@ -129,3 +161,81 @@ def set_capacity(*, event: Event, capacity: int) -> Event:
         _promote_waitlisted(locked, confirmed=confirmed, now=timezone.now())
     event.capacity = capacity
     return locked
+
+
+def update_event_details(*, event: Event, **details) -> Event:
+    """Changes the event's time and venue; confirmed and waitlisted attendees are told.
+
+    details may hold starts_at, ends_at, venue_name and venue_address. When one of
+    them really changes, the calendar sequence rises (invitations update) and, if the
+    event is published, every active registration gets one "event changed" email
+    saying what it was before. A new start withdraws the reminders not yet sent, so
+    the scan queues them again for the new time.
+    Raises ValidationError, changing nothing, when the result is not a valid event.
+    """
+    unknown = set(details) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"not event details: {sorted(unknown)}")
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        previous = {
+            name: getattr(locked, name)
+            for name, value in details.items()
+            if getattr(locked, name) != value
+        }
+        if not previous:
+            return locked
+        for name, value in details.items():
+            setattr(locked, name, value)
+        locked.full_clean(validate_unique=False, validate_constraints=True)
+        locked.sequence += 1
+        locked.save(update_fields=[*details, "sequence", "updated_at"])
+        recorded = {
+            name: value.isoformat() if hasattr(value, "isoformat") else value
+            for name, value in previous.items()
+        }
+        if "starts_at" in previous:
+            # Reminders not sent yet follow the new time: the scan claims them again.
+            Message.objects.filter(
+                event=locked,
+                kind=Kind.REMINDER,
+                status__in=[Message.Status.QUEUED, Message.Status.SKIPPED],
+            ).delete()
+        if locked.status == Event.Status.PUBLISHED:
+            _tell_everyone(locked, Kind.EVENT_CHANGED, {"previous": recorded})
+    for name in details:
+        setattr(event, name, getattr(locked, name))
+    event.sequence = locked.sequence
+    return locked
+
+
+def cancel_event(*, event: Event) -> Event:
+    """Cancels the event; everyone confirmed or waiting is told once.
+
+    Registrations keep their status as a record of who was coming. Idempotent.
+    """
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        if locked.status == Event.Status.CANCELLED:
+            return locked
+        was_public = locked.status == Event.Status.PUBLISHED
+        locked.status = Event.Status.CANCELLED
+        locked.sequence += 1
+        locked.save(update_fields=["status", "sequence", "updated_at"])
+        if was_public:
+            _tell_everyone(locked, Kind.EVENT_CANCELLED, {})
+    event.status, event.sequence = locked.status, locked.sequence
+    return locked
+
+
+def _tell_everyone(event: Event, kind: str, context: dict) -> None:
+    """Queues one message of kind to each active registration, keyed by the revision."""
+    registrations = Registration.objects.filter(event=event).active()
+    outbox.queue(
+        [
+            outbox.for_registration(
+                registration, kind, key=str(event.sequence), context=context
+            )
+            for registration in registrations.select_related("user")
+        ]
+    )

@@ -9,5 +9,6 @@ urlpatterns = [
     path("events/<slug:slug>/", views.event_detail, name="detail"),
     path("events/<slug:slug>/register/", views.register, name="register"),
     path("registrations/<int:pk>/cancel/", views.cancel, name="cancel"),
+    path("release/<str:token>/", views.release, name="release"),
     path("me/", views.my_registrations, name="my_registrations"),
 ]

@@ -1,19 +1,19 @@
-from zoneinfo import ZoneInfo
-
 from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import selectors, services
+from events import emails, selectors, services
 from events.exceptions import RegistrationError
 from events.models import Registration
 from events.rules import registration_refusal
+from events.templatetags.turnout import zone_if_clock_differs
 
 
 @require_GET
@@ -35,18 +35,11 @@ def event_detail(request, slug):
             "registration": registration,
             "refusal": registration_refusal(event, now=now),
             "has_ended": event.ends_at <= now,
-            "viewer_zone": _zone_if_clock_differs(request.user, event),
+            "viewer_zone": zone_if_clock_differs(
+                getattr(request.user, "timezone", ""), event
+            ),
         },
     )
-
-
-def _zone_if_clock_differs(user, event) -> str:
-    """The viewer's zone, if their clock reads differently from the venue's at the start."""
-    zone = getattr(user, "timezone", "")
-    if not zone:
-        return ""
-    theirs = event.starts_at.astimezone(ZoneInfo(zone)).utcoffset()
-    return zone if theirs != event.starts_at.astimezone(event.zone).utcoffset() else ""
 
 
 @require_POST
@@ -85,6 +78,15 @@ def cancel(request, pk):
     registration = selectors.registration_of(user=request.user, pk=pk)
     if registration.status == Registration.Status.CANCELLED:
         return redirect(registration.event)
+    return _confirm_then_cancel(
+        request,
+        registration,
+        _("Your registration is cancelled. Thanks for freeing the seat."),
+    )
+
+
+def _confirm_then_cancel(request, registration, seat_freed_message):
+    """GET renders "are you sure?"; POST cancels through the service and says so."""
     if request.method == "GET":
         context = {"registration": registration}
         return render(request, "events/cancel_confirm.html", context)
@@ -97,10 +99,42 @@ def cancel(request, pk):
     if was_waitlisted:
         messages.success(request, _("You have left the waitlist."))
     else:
-        messages.success(
-            request, _("Your registration is cancelled. Thanks for freeing the seat.")
-        )
+        messages.success(request, seat_freed_message)
     return redirect(registration.event)
+
+
+@require_http_methods(["GET", "POST"])
+def release(request, token):
+    """The signed "Release my seat" link from an email: no login, one POST.
+
+    GET asks "are you sure?" (mail scanners follow links; they must not cancel).
+    A tampered link is a 400, a link whose event has started a 410; neither changes
+    anything.
+    """
+    try:
+        pk = signing.loads(token, salt=emails.RELEASE_SALT)
+    except signing.BadSignature:
+        return _invalid_link(request, status=400)
+    registration = selectors.registration_for_release(pk=pk)
+    if registration is None:
+        return _invalid_link(request, status=400)
+    event = registration.event
+    if registration.status == Registration.Status.CANCELLED:
+        messages.info(request, _("This registration was already cancelled."))
+        return redirect(event)
+    if timezone.now() >= event.starts_at:
+        return _invalid_link(request, status=410, expired=True)
+    return _confirm_then_cancel(
+        request,
+        registration,
+        _("Your seat is released. Thanks for letting someone else come."),
+    )
+
+
+def _invalid_link(request, *, status: int, expired: bool = False):
+    return render(
+        request, "events/link_invalid.html", {"expired": expired}, status=status
+    )
 
 
 @require_GET

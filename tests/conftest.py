@@ -39,3 +39,20 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def mailbox(db):
+    """Delivers what the outbox has queued, through the same function the worker
+    calls, and returns everything sent so far (Django's test mail backend)."""
+    from django.core import mail
+
+    from events import outbox
+    from events.models import Message
+
+    def deliver():
+        queued = Message.objects.filter(status=Message.Status.QUEUED)
+        outbox.deliver(list(queued.values_list("pk", flat=True)))
+        return mail.outbox
+
+    return deliver

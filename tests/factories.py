@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 from django.utils import timezone
 
 from accounts.models import User
-from events.models import Event, EventSeries
+from events.models import Event, EventSeries, Registration
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -54,3 +54,16 @@ class EventFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=3))
     capacity = 10
     status = Event.Status.PUBLISHED
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    """A confirmed registration made two days ago (for reminder tests, which need
+    times the register service would not accept)."""
+
+    class Meta:
+        model = Registration
+
+    event = factory.SubFactory(EventFactory)
+    user = factory.SubFactory(UserFactory)
+    status = Registration.Status.CONFIRMED
+    confirmed_at = factory.LazyFunction(lambda: timezone.now() - timedelta(days=2))

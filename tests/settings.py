@@ -81,6 +81,26 @@ STORAGES["staticfiles"]["BACKEND"] = (  # noqa: F405
     "django.contrib.staticfiles.storage.StaticFilesStorage"
 )
 
+
+# The test process publishes Celery tasks to a Redis of its own, on a port chosen
+# now; tests/pipeline starts that redis-server (and the worker) when a test needs it.
+# Elsewhere nothing listens there, and a publish fails fast, as with Redis down: the
+# outbox rows stay queued for the sweeper.
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+TEST_BROKER_PORT = int(os.environ.get("TURNOUT_TEST_BROKER_PORT") or _free_port())
+CELERY_BROKER_URL = f"redis://127.0.0.1:{TEST_BROKER_PORT}/0"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **BROKER_FAIL_FAST,  # noqa: F405
+    "visibility_timeout": 2 * 60 * 60,
+    "socket_connect_timeout": 3,
+}
+SITE_URL = "http://testserver"
+
 # Two suites on one machine (a developer's and CI's) must not share a test database.
 DATABASES["default"]["TEST"] = {  # noqa: F405
     "NAME": os.environ.get("TURNOUT_TEST_DATABASE", "test_turnout")

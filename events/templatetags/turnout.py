@@ -17,11 +17,20 @@ def zone_abbreviation(value: datetime) -> str:
     return name
 
 
+def zone_if_clock_differs(zone: str, event) -> str:
+    """zone, if a clock there reads differently from the venue's at the start; else ""."""
+    if not zone:
+        return ""
+    theirs = event.starts_at.astimezone(ZoneInfo(zone)).utcoffset()
+    return zone if theirs != event.starts_at.astimezone(event.zone).utcoffset() else ""
+
+
 @register.simple_tag
-def zoned(value: datetime | None, zone: str, style: str = "full"):
+def zoned(value: datetime | None, zone: str, style: str = "full", plain=False):
     """Renders an aware datetime in the IANA zone, with the zone's abbreviation.
 
     style "full": weekday, date, time; "date": weekday and date; "time": time only.
+    plain: text alone, without the <time> element (plain-text emails).
     """
     if value is None:
         return ""
@@ -29,14 +38,16 @@ def zoned(value: datetime | None, zone: str, style: str = "full"):
     day = f"{formats.date_format(local, 'D')}, {formats.date_format(local, 'DATE_FORMAT')}"
     time = f"{formats.time_format(local, 'TIME_FORMAT')} {zone_abbreviation(local)}"
     text = {"full": f"{day}, {time}", "date": day, "time": time}[style]
+    if plain:
+        return text
     return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)
 
 
 @register.simple_tag
-def event_end(event):
+def event_end(event, plain=False):
     """The event's end in its zone: the time alone when it ends the day it starts."""
     zone = ZoneInfo(event.timezone)
     same_day = (
         localtime(event.starts_at, zone).date() == localtime(event.ends_at, zone).date()
     )
-    return zoned(event.ends_at, event.timezone, "time" if same_day else "full")
+    return zoned(event.ends_at, event.timezone, "time" if same_day else "full", plain)

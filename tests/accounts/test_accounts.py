@@ -1,7 +1,6 @@
 import re
 
 import pytest
-from django.core import mail
 from django.db import IntegrityError, transaction
 from django.test import Client
 
@@ -28,28 +27,28 @@ def test_login_ignores_the_case_of_the_email(client):
     assert response["Location"] == "/me/"
 
 
-def test_login_of_unverified_user_is_held_until_verified(client):
+def test_login_of_unverified_user_is_held_until_verified(client, mailbox):
     user = UserFactory(verified=False)
     response = client.post(
         "/accounts/login/", {"login": user.email, "password": PASSWORD}
     )
     assert response["Location"] == "/accounts/confirm-email/"
-    assert [m.to for m in mail.outbox] == [[user.email]]
+    assert [m.to for m in mailbox()] == [[user.email]]
     assert client.get("/me/").status_code == 302
 
 
-def test_login_by_emailed_code(client):
+def test_login_by_emailed_code(client, mailbox):
     user = UserFactory()
     response = client.post("/accounts/login/code/", {"email": user.email})
     assert response.status_code == 302
-    (message,) = mail.outbox
+    (message,) = mailbox()
     code = re.search(r"^([A-Z0-9]{4}-[A-Z0-9]{4})$", message.body, re.M).group(1)
     response = client.post(response["Location"], {"code": code})
     assert response.status_code == 302
     assert client.get("/me/").status_code == 200
 
 
-def test_password_reset_answers_the_same_for_unknown_emails(client):
+def test_password_reset_answers_the_same_for_unknown_emails(client, mailbox):
     UserFactory(email="known@example.com")
     known = client.post("/accounts/password/reset/", {"email": "known@example.com"})
     unknown = client.post("/accounts/password/reset/", {"email": "nobody@example.com"})
@@ -58,16 +57,16 @@ def test_password_reset_answers_the_same_for_unknown_emails(client):
         unknown["Location"],
     )
     # The unknown address is told no account exists, instead of the page saying so.
-    assert sorted(m.to[0] for m in mail.outbox) == [
+    assert sorted(m.to[0] for m in mailbox()) == [
         "known@example.com",
         "nobody@example.com",
     ]
 
 
-def test_password_reset_link_sets_a_new_password(client):
+def test_password_reset_link_sets_a_new_password(client, mailbox):
     user = UserFactory()
     client.post("/accounts/password/reset/", {"email": user.email})
-    link = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
+    link = re.search(r"http://testserver(\S+)", mailbox()[0].body).group(1)
     form_url = client.get(link)["Location"]
     response = client.post(
         form_url,

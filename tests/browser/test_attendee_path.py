@@ -2,7 +2,6 @@
 
 import re
 
-from django.core import mail
 from playwright.sync_api import Page, expect
 
 from events import services
@@ -28,7 +27,7 @@ def log_in(page: Page, live_server, *, email: str, password: str) -> None:
     ).to_be_visible()
 
 
-def test_new_user_signs_up_verifies_registers_and_cancels(live_server, page):
+def test_new_user_signs_up_verifies_registers_and_cancels(live_server, page, mailbox):
     event = EventFactory(capacity=5)
     event_url = live_server.url + event.get_absolute_url()
     email = "newcomer@example.com"
@@ -54,9 +53,9 @@ def test_new_user_signs_up_verifies_registers_and_cancels(live_server, page):
     expect(
         page.get_by_role("heading", name="Verify Your Email Address", level=1)
     ).to_be_visible()
-    assert [message.to for message in mail.outbox] == [[email]]
-    link = CONFIRMATION_LINK.search(mail.outbox[0].body)
-    assert link, mail.outbox[0].body
+    assert [message.to for message in mailbox()] == [[email]]
+    link = CONFIRMATION_LINK.search(mailbox()[0].body)
+    assert link, mailbox()[0].body
 
     page.goto(link.group(0))
     page.get_by_role("button", name="Confirm", exact=True).click()

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.timezone import localtime
 
 from events import services
-from events.models import Event, Registration
+from events.forms import ReminderOffsetsField
+from events.models import Event, Message, Registration
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -43,6 +44,9 @@ def change_form_data(event, **changes):
         "registration_closes_at_1": "",
         "capacity": event.capacity,
         "status": event.status,
+        "reminder_offsets": ReminderOffsetsField().prepare_value(
+            event.reminder_offsets
+        ),
     }
     data.update(changes)
     return data
@@ -186,3 +190,103 @@ def test_admin_event_list_runs_the_same_queries_for_2_and_12_events(admin_client
     for _ in range(10):
         services.register(event=EventFactory(), user=UserFactory())
     assert list_queries() == small
+
+
+def test_admin_moving_an_event_tells_its_attendees_once(admin_client):
+    event = EventFactory(capacity=1)
+    confirmed = services.register(event=event, user=UserFactory())
+    waiting = services.register(event=event, user=UserFactory())
+    local = localtime(event.starts_at, ZoneInfo(event.timezone))
+
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(
+            event,
+            starts_at_1=(local.replace(hour=(local.hour + 1) % 24)).strftime(
+                "%H:%M:%S"
+            ),
+            venue_name="A bigger hall",
+        ),
+    )
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert (event.venue_name, event.sequence) == ("A bigger hall", 1)
+    told = Message.objects.filter(event=event, kind=Message.Kind.EVENT_CHANGED)
+    assert sorted(told.values_list("registration_id", flat=True)) == sorted(
+        [confirmed.pk, waiting.pk]
+    )
+    assert told.first().context["previous"]["venue_name"] == "Moscone Center West"
+
+
+def test_admin_setting_status_cancelled_cancels_through_the_service(admin_client):
+    event = EventFactory()
+    registration = services.register(event=event, user=UserFactory())
+
+    admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, status="cancelled"),
+    )
+
+    event.refresh_from_db()
+    assert (event.status, event.sequence) == (Event.Status.CANCELLED, 1)
+    assert (
+        Message.objects.filter(
+            registration=registration, kind=Message.Kind.EVENT_CANCELLED
+        ).count()
+        == 1
+    )
+
+
+@pytest.mark.parametrize(
+    ("typed", "saved"),
+    [("24, 2", [1440, 120]), ("0.5; 48h", [2880, 30]), ("", [])],
+)
+def test_admin_reminder_times_are_typed_in_hours(admin_client, typed, saved):
+    event = EventFactory()
+    admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, reminder_offsets=typed),
+    )
+    event.refresh_from_db()
+    assert event.reminder_offsets == saved
+
+
+@pytest.mark.parametrize("typed", ["soon", "0", "2000", "nan", "1e999999"])
+def test_admin_reminder_times_reject_nonsense_with_a_message(admin_client, typed):
+    event = EventFactory()
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, reminder_offsets=typed),
+    )
+    assert response.status_code == 200
+    assert "reminder" in response.content.decode().lower()
+    event.refresh_from_db()
+    assert event.reminder_offsets == [1440, 120]
+
+
+def test_admin_message_log_lists_and_resends(admin_client):
+    registration = services.register(event=EventFactory(), user=UserFactory())
+    message = Message.objects.get(registration=registration)
+
+    page = admin_client.get(reverse("admin:events_message_changelist"))
+    assert registration.user.email in page.content.decode()
+    response = admin_client.post(
+        reverse("admin:events_message_changelist"),
+        {"action": "resend", "_selected_action": [message.pk]},
+    )
+
+    assert response.status_code == 302
+    copy = Message.objects.get(resend_of=message)
+    assert (copy.kind, copy.status, copy.dedupe_key) == ("confirmed", "queued", None)
+
+
+def test_admin_previews_every_template(admin_client):
+    response = admin_client.get(reverse("admin:events_message_preview"))
+    content = response.content.decode()
+    assert response.status_code == 200
+    for kind in Message.Kind:
+        if kind != Message.Kind.ACCOUNT:
+            assert str(kind.label) in content
+    assert "BEGIN:VCALENDAR" in content
+    assert not Message.objects.exists()

@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.core import mail
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -41,7 +40,7 @@ def test_register_refused_shows_the_reason_and_saves_nothing(attendee_client):
     assert Registration.objects.count() == 0
 
 
-def test_register_by_unverified_user_asks_for_verification(client):
+def test_register_by_unverified_user_asks_for_verification(client, mailbox):
     user = UserFactory(verified=False)
     client.force_login(user)
     event = EventFactory()
@@ -51,10 +50,10 @@ def test_register_by_unverified_user_asks_for_verification(client):
         t.name for t in response.templates
     ]
     assert Registration.objects.count() == 0
-    assert [m.to for m in mail.outbox] == [[user.email]]
+    assert [m.to for m in mailbox()] == [[user.email]]
 
 
-def test_register_anonymous_goes_to_signup_and_back():
+def test_register_anonymous_goes_to_signup_and_back(mailbox):
     client = Client()
     event = EventFactory()
     response = client.post(reverse("events:register", args=[event.slug]))
@@ -72,7 +71,7 @@ def test_register_anonymous_goes_to_signup_and_back():
     )
     assert response.status_code == 302
     assert Registration.objects.count() == 0
-    (message,) = mail.outbox
+    (message,) = mailbox()
     link = re.search(
         r"http://testserver(/accounts/confirm-email/\S+)", message.body
     ).group(1)
@@ -85,7 +84,7 @@ def test_register_anonymous_goes_to_signup_and_back():
     assert Registration.objects.get(event=event).user.email == "newcomer@example.com"
 
 
-def test_verification_link_opened_on_another_device_returns_to_the_event():
+def test_verification_link_opened_on_another_device_returns_to_the_event(mailbox):
     event = EventFactory()
     laptop, phone = Client(), Client()
     laptop.post(
@@ -96,14 +95,14 @@ def test_verification_link_opened_on_another_device_returns_to_the_event():
             "next": event.get_absolute_url(),
         },
     )
-    link = re.search(r"http://testserver(\S+)", mail.outbox[0].body).group(1)
+    link = re.search(r"http://testserver(\S+)", mailbox()[0].body).group(1)
     assert link.endswith(f"?next={event.get_absolute_url().replace('/', '%2F')}")
     response = phone.post(link)
     assert response.status_code == 302
     assert response["Location"] == event.get_absolute_url()
 
 
-def test_verification_link_never_carries_an_offsite_next():
+def test_verification_link_never_carries_an_offsite_next(mailbox):
     Client().post(
         "/accounts/signup/",
         {
@@ -112,7 +111,7 @@ def test_verification_link_never_carries_an_offsite_next():
             "next": "https://evil.example.com/",
         },
     )
-    assert "evil" not in mail.outbox[0].body
+    assert "evil" not in mailbox()[0].body
 
 
 def test_cancel_frees_the_seat_for_the_waitlist(attendee_client):
@@ -161,7 +160,7 @@ def test_cancel_after_the_start_is_refused_with_a_message(attendee_client):
     assert Registration.objects.get(pk=mine.pk).status == Status.CONFIRMED
 
 
-def test_register_form_carries_next_into_the_verification_email(client):
+def test_register_form_carries_next_into_the_verification_email(client, mailbox):
     user = UserFactory(verified=False)
     client.force_login(user)
     event = EventFactory()
@@ -169,7 +168,7 @@ def test_register_form_carries_next_into_the_verification_email(client):
         reverse("events:register", args=[event.slug]),
         {"next": event.get_absolute_url()},
     )
-    (message,) = mail.outbox
+    (message,) = mailbox()
     assert f"?next={event.get_absolute_url().replace('/', '%2F')}" in message.body
 
 

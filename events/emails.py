@@ -1,0 +1,274 @@
+"""Builds each message from templates: subject, plain text, HTML and the .ics invitation.
+
+Rendering reads only the message and the rows it was claimed with (event,
+registration, user), in the recipient's language. Times are the event's local time
+with its zone's abbreviation, and the recipient's own when their clock differs.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.mime.text import MIMEText
+from email.utils import parseaddr
+from urllib.parse import urlsplit
+
+import icalendar
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.services import UNSUBSCRIBE_SALT
+from events.models import Event, Message, Registration
+from events.templatetags.turnout import zone_if_clock_differs
+
+Kind = Message.Kind
+RELEASE_SALT = "turnout.release-seat"
+
+
+@dataclass
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    ics: str = ""
+    headers: dict = field(default_factory=dict)
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def release_url(registration: Registration) -> str:
+    """The signed "Release my seat" link: works without logging in, until the start."""
+    token = signing.dumps(registration.pk, salt=RELEASE_SALT, compress=True)
+    return absolute(reverse("events:release", kwargs={"token": token}))
+
+
+def unsubscribe_url(user) -> str:
+    token = signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT, compress=True)
+    return absolute(reverse("accounts:unsubscribe", kwargs={"token": token}))
+
+
+def _subject(message: Message, event: Event | None) -> str:
+    title = event.title if event else ""
+    subjects = {
+        Kind.CONFIRMED: _("You're registered: %(event)s"),
+        Kind.WAITLISTED: _("You're on the waitlist: %(event)s"),
+        Kind.PROMOTED: _("You're in! A seat opened up: %(event)s"),
+        Kind.CANCELLED: _("Registration cancelled: %(event)s"),
+        Kind.EVENT_CHANGED: _("Changed: %(event)s"),
+        Kind.EVENT_CANCELLED: _("Cancelled: %(event)s"),
+        Kind.REMINDER: _("Reminder: %(event)s starts %(when)s"),
+    }
+    when = _("in %(time)s") % {"time": _timeuntil(event.starts_at) if event else ""}
+    return f"[Turnout] {subjects[message.kind] % {'event': title, 'when': when}}"
+
+
+def _timeuntil(moment: datetime) -> str:
+    from django.utils.timesince import timeuntil
+
+    return timeuntil(moment, depth=1).replace("\xa0", " ")
+
+
+def _previous(message: Message) -> dict:
+    """The event's details before the change this message announces."""
+    previous = dict(message.context.get("previous", {}))
+    for name in ("starts_at", "ends_at"):
+        if name in previous:
+            previous[name] = datetime.fromisoformat(previous[name])
+    return previous
+
+
+def _calendar_method(message: Message) -> str:
+    """REQUEST puts (or keeps) the event in the attendee's calendar; CANCEL removes it."""
+    registration = message.registration
+    confirmed = registration.status == Registration.Status.CONFIRMED
+    if message.kind in (Kind.CONFIRMED, Kind.PROMOTED, Kind.REMINDER):
+        return "REQUEST"
+    if message.kind == Kind.EVENT_CHANGED:
+        return "REQUEST" if confirmed else ""
+    if message.kind == Kind.CANCELLED:
+        return "CANCEL" if message.context.get("was") == "confirmed" else ""
+    if message.kind == Kind.EVENT_CANCELLED:
+        return "CANCEL" if confirmed else ""
+    return ""
+
+
+def calendar_sequence(message: Message, method: str) -> int:
+    """SEQUENCE grows with each change of the event and each re-registration.
+
+    event.sequence rises at every change of time or venue and at cancellation; each
+    new registration of the same attendee starts two past the previous one, so the
+    CANCEL of a registration (+1) is newer than its REQUESTs and older than the next
+    registration's.
+    """
+    registration = message.registration
+    sequence = message.event.sequence + registration.calendar_offset
+    if message.kind == Kind.CANCELLED and method == "CANCEL":
+        sequence += 1
+    return sequence
+
+
+def calendar_uid(event: Event, user) -> str:
+    host = urlsplit(settings.SITE_URL).hostname or "turnout.localhost"
+    return f"turnout-event-{event.pk}-attendee-{user.pk}@{host}"
+
+
+def invitation(message: Message, method: str) -> str:
+    """The .ics for this message: one stable UID per (event, attendee)."""
+    event, user = message.event, message.user
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//Turnout//Turnout events//EN")
+    calendar.add("version", "2.0")
+    calendar.add("method", method)
+    vevent = icalendar.Event()
+    vevent.add("uid", calendar_uid(event, user))
+    vevent.add("dtstamp", timezone.now())
+    vevent.add("sequence", calendar_sequence(message, method))
+    vevent.add("dtstart", event.starts_at.astimezone(event.zone))
+    vevent.add("dtend", event.ends_at.astimezone(event.zone))
+    vevent.add("summary", event.title)
+    vevent.add("location", f"{event.venue_name}, {event.venue_address}")
+    vevent.add("url", absolute(event.get_absolute_url()))
+    vevent.add("description", absolute(event.get_absolute_url()))
+    cancelled = method == "CANCEL"
+    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    organizer_name, organizer_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = icalendar.vCalAddress(f"mailto:{organizer_email}")
+    organizer.params["cn"] = icalendar.vText(organizer_name or "Turnout")
+    vevent.add("organizer", organizer)
+    attendee = icalendar.vCalAddress(f"mailto:{message.to_email}")
+    attendee.params["cn"] = icalendar.vText(user.get_full_name())
+    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = icalendar.vText(
+        "DECLINED" if cancelled else "ACCEPTED"
+    )
+    attendee.params["rsvp"] = icalendar.vText("FALSE")
+    vevent.add("attendee", attendee)
+    calendar.add_component(vevent)
+    calendar.add_missing_timezones()
+    return calendar.to_ical().decode()
+
+
+def render(message: Message) -> Rendered:
+    """Renders an event message in the recipient's language. Reads no other rows."""
+    with translation.override(message.language or settings.LANGUAGE_CODE):
+        event, registration, user = message.event, message.registration, message.user
+        method = _calendar_method(message)
+        active = registration.status != Registration.Status.CANCELLED
+        context = {
+            "kind": message.kind,
+            "event": event,
+            "registration": registration,
+            "name": user.get_short_name(),
+            "event_url": absolute(event.get_absolute_url()),
+            "viewer_zone": zone_if_clock_differs(user.timezone, event),
+            "position": message.context.get("position"),
+            "was": message.context.get("was"),
+            "previous": _previous(message),
+            "release_url": release_url(registration)
+            if active and event.status != Event.Status.CANCELLED
+            else "",
+            "unsubscribe_url": unsubscribe_url(user)
+            if message.kind == Kind.REMINDER
+            else "",
+            "calendar_method": method,
+            "site_url": settings.SITE_URL,
+        }
+        rendered = Rendered(
+            subject=_subject(message, event),
+            text=render_to_string(f"emails/{message.kind}.txt", context),
+            html=render_to_string(f"emails/{message.kind}.html", context),
+            ics=invitation(message, method) if method else "",
+        )
+    if context["unsubscribe_url"]:
+        rendered.headers = {
+            "List-Unsubscribe": f"<{context['unsubscribe_url']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+    return rendered
+
+
+def as_email(message: Message, connection) -> EmailMultiAlternatives:
+    """The rendered row as a MIME message: text, HTML and the invitation."""
+    email = EmailMultiAlternatives(
+        subject=message.subject,
+        body=message.body_text,
+        to=[message.to_email],
+        headers={"X-Turnout-Message": str(message.pk), **message.headers},
+        connection=connection,
+    )
+    if message.body_html:
+        email.attach_alternative(message.body_html, "text/html")
+    if message.ics:
+        method = next(
+            line.split(":", 1)[1]
+            for line in message.ics.splitlines()
+            if line.startswith("METHOD:")
+        )
+        part = MIMEText(message.ics, "calendar", "utf-8")
+        part.set_param("method", method)
+        part.add_header("Content-Disposition", "attachment", filename="invite.ics")
+        email.attach(part)
+    return email
+
+
+def sample_messages() -> list[Message]:
+    """Unsaved messages of every kind for the admin's preview; no database rows."""
+    from events.models import EventSeries
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    series = EventSeries(name="Turnout", slug="turnout")
+    event = Event(
+        pk=1,
+        series=series,
+        title="Turnout San Francisco",
+        slug="turnout-sf",
+        city="San Francisco",
+        country="US",
+        venue_name="The Hall",
+        venue_address="1 Market St, San Francisco, CA",
+        timezone="America/Los_Angeles",
+        starts_at=now + timedelta(days=1),
+        ends_at=now + timedelta(days=1, hours=3),
+        capacity=100,
+        status=Event.Status.PUBLISHED,
+        sequence=1,
+    )
+    from accounts.models import User
+
+    user = User(pk=1, email="ada@example.com", name="Ada", timezone="Europe/London")
+    registration = Registration(
+        pk=1,
+        event=event,
+        user=user,
+        status=Registration.Status.CONFIRMED,
+        confirmed_at=now,
+    )
+    contexts = {
+        Kind.WAITLISTED: {"position": 3},
+        Kind.CANCELLED: {"was": "confirmed"},
+        Kind.EVENT_CHANGED: {
+            "previous": {
+                "starts_at": (event.starts_at - timedelta(hours=1)).isoformat(),
+                "venue_name": "The Old Hall",
+            }
+        },
+        Kind.REMINDER: {"offset": 24 * 60},
+    }
+    return [
+        Message(
+            pk=0,
+            kind=kind,
+            user=user,
+            to_email=user.email,
+            event=event,
+            registration=registration,
+            context=contexts.get(kind, {}),
+        )
+        for kind in Kind.values
+        if kind != Kind.ACCOUNT
+    ]

@@ -1,0 +1,455 @@
+"""The outbox: every email is a row before it is a message, and the row is its log.
+
+Services add Message rows inside their own transaction; once it commits, the rows are
+handed to Celery (the `mail` queue). A send task claims its rows under a lock, moves
+them queued -> sending -> sent / failed / skipped, and retries transient SMTP errors
+with exponential backoff and jitter. Nothing here depends on Celery being up: a row
+that could not be handed over, or whose task was lost, is handed over again by
+sweep(), which beat runs every minute.
+"""
+
+import contextlib
+import logging
+import random
+import smtplib
+import socket
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from celery import current_app
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
+
+from events import emails
+from events.models import Event, Message, Registration
+
+logger = logging.getLogger(__name__)
+
+Kind = Message.Kind
+Status = Message.Status
+
+BATCH_SIZE = 50
+# A task may run this much before its row's next attempt (clocks, ETA rounding); a
+# task that comes earlier (a duplicate) leaves the row to the one that is due.
+EARLY = timedelta(seconds=1)
+SEND_ONE = "events.send_message"
+SEND_BATCH = "events.send_messages"
+
+
+# Building and queueing -----------------------------------------------------------
+def for_registration(
+    registration: Registration, kind: str, *, key: str = "", context=None
+) -> Message:
+    """An unsaved message about a registration, to its attendee, in their language.
+
+    key completes the dedupe key (registration, kind[, key]): the same one is never
+    queued twice.
+    """
+    user = registration.user
+    dedupe_key = f"reg:{registration.pk}:{kind}" + (f":{key}" if key else "")
+    return Message(
+        kind=kind,
+        user=user,
+        to_email=user.email,
+        language=user.language,
+        event_id=registration.event_id,
+        registration=registration,
+        dedupe_key=dedupe_key,
+        context=context or {},
+        next_attempt_at=timezone.now(),
+    )
+
+
+def queue(messages: Sequence[Message]) -> list[Message]:
+    """Saves the messages as queued and hands them to Celery after the commit.
+
+    Call inside the transaction that made them necessary: if it rolls back, nothing
+    is saved and nothing is sent.
+    """
+    if not messages:
+        return []
+    if len(messages) == 1:
+        messages[0].save()
+        saved = list(messages)
+    else:
+        saved = Message.objects.bulk_create(messages)
+    ids = [message.pk for message in saved]
+    transaction.on_commit(lambda: hand_over(ids))
+    return saved
+
+
+def queue_account_email(email, *, to_email: str) -> Message:
+    """Queues an email rendered by allauth (verification, password reset, login code)."""
+    from accounts.models import User
+
+    html = next(
+        (
+            content
+            for content, mime in getattr(email, "alternatives", [])
+            if mime == "text/html"
+        ),
+        "",
+    )
+    is_html = getattr(email, "content_subtype", "plain") == "html"
+    message = Message(
+        kind=Kind.ACCOUNT,
+        user=User.objects.filter(email__iexact=to_email).first(),
+        to_email=to_email,
+        language=translation.get_language() or "",
+        subject=email.subject,
+        body_text="" if is_html else email.body,
+        body_html=email.body if is_html else html,
+        rendered_at=timezone.now(),
+        next_attempt_at=timezone.now(),
+    )
+    with transaction.atomic():
+        queue([message])
+    return message
+
+
+def queue_ignoring_duplicates(messages: Sequence[Message]) -> list[int]:
+    """Saves the messages whose dedupe key is new; hands those to Celery.
+
+    Returns the ids of the queued rows it inserted (or that an earlier call inserted
+    but never handed over). Safe to run twice at once: the unique key decides.
+    """
+    keys = [message.dedupe_key for message in messages]
+    Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
+    ids = []
+    for start in range(0, len(keys), 1000):
+        ids += Message.objects.filter(
+            dedupe_key__in=keys[start : start + 1000],
+            status=Status.QUEUED,
+            enqueued_at__isnull=True,
+        ).values_list("pk", flat=True)
+    transaction.on_commit(lambda: hand_over(ids))
+    return ids
+
+
+def resend(message: Message) -> Message:
+    """Queues a fresh copy of message, rendered anew from the current event.
+
+    Account emails cannot be resent: their links and codes are single-use and their
+    bodies are not kept; the person asks for a new one.
+    """
+    if message.kind == Kind.ACCOUNT:
+        raise ValueError("account emails are not resent")
+    copy = Message(
+        kind=message.kind,
+        user=message.user,
+        to_email=message.user.email if message.user else message.to_email,
+        language=message.user.language if message.user else message.language,
+        event=message.event,
+        registration=message.registration,
+        context=message.context,
+        resend_of=message,
+        next_attempt_at=timezone.now(),
+    )
+    with transaction.atomic():
+        queue([copy])
+    return copy
+
+
+def hand_over(ids: Iterable[int], *, countdown: float = 0) -> None:
+    """Publishes send tasks for the messages; a broker that is down loses nothing.
+
+    Rows that were not handed over keep enqueued_at empty, and sweep() finds them.
+    """
+    ids = list(ids)
+    app = current_app
+    try:
+        if len(ids) == 1:
+            app.send_task(SEND_ONE, kwargs={"message_id": ids[0]}, countdown=countdown)
+        else:
+            for start in range(0, len(ids), BATCH_SIZE):
+                chunk = ids[start : start + BATCH_SIZE]
+                app.send_task(
+                    SEND_BATCH, kwargs={"message_ids": chunk}, countdown=countdown
+                )
+    except Exception as error:  # noqa: BLE001 -- any broker failure: sweep() retries
+        logger.warning(
+            "Could not hand %d message(s) to Celery (%s); the sweeper will.",
+            len(ids),
+            error,
+        )
+        return
+    now = timezone.now()
+    Message.objects.filter(pk__in=ids).update(enqueued_at=now)
+
+
+# Delivering ------------------------------------------------------------------------
+@dataclass
+class SendError:
+    text: str
+    transient: bool
+    connection_lost: bool = False
+
+
+def classify(error: Exception) -> SendError:
+    """Transient: the server or the network may do better later. Permanent: 5xx."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, answer = next(iter(error.recipients.values()))
+        text = f"{code} {_decode(answer)}"
+        return SendError(text, transient=code < 500)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        # Our credentials, not the recipient: worth retrying once someone fixes them.
+        return SendError(f"{error.smtp_code} {_decode(error.smtp_error)}", True, True)
+    if isinstance(error, smtplib.SMTPResponseException):
+        text = f"{error.smtp_code} {_decode(error.smtp_error)}"
+        return SendError(text, transient=error.smtp_code < 500)
+    if isinstance(
+        error, smtplib.SMTPServerDisconnected | OSError | socket.timeout | EOFError
+    ):
+        return SendError(f"{type(error).__name__}: {error}", True, True)
+    return SendError(f"{type(error).__name__}: {error}", transient=False)
+
+
+def _decode(answer) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
+
+
+def retry_delay(attempts: int) -> float:
+    """Exponential backoff with jitter: base * 2^(attempts-1), capped, times 0.5-1."""
+    ceiling = min(
+        settings.MAIL_RETRY_MAX_SECONDS,
+        settings.MAIL_RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0),
+    )
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 -- jitter, not secrecy
+
+
+def _claim(ids: Sequence[int], now: datetime) -> list[Message]:
+    """Takes the rows that are due (or stuck in sending) for this worker."""
+    stuck = now - timedelta(seconds=settings.MAIL_STUCK_AFTER_SECONDS)
+    with transaction.atomic():
+        claimed = list(
+            # Not SKIP LOCKED: hand_over() briefly locks rows it has just published
+            # (enqueued_at), and a worker skipping them would strand the batch.
+            # FOR UPDATE waits, then rechecks: a row another worker took drops out.
+            Message.objects.select_for_update(of=("self",))
+            .select_related("event", "registration", "user")
+            .filter(pk__in=ids)
+            .filter(
+                Q(status=Status.QUEUED, next_attempt_at__isnull=True)
+                | Q(status=Status.QUEUED, next_attempt_at__lte=now + EARLY)
+                | Q(status=Status.SENDING, sending_since__lt=stuck)
+            )
+            .order_by("pk")
+        )
+        Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
+            status=Status.SENDING, sending_since=now, attempts=F("attempts") + 1
+        )
+    for message in claimed:
+        message.attempts += 1
+    return claimed
+
+
+def skip_reason(message: Message, now: datetime) -> str:
+    """Why the message is no longer true or worth sending, or "" when it is.
+
+    Checked when it is sent, so a confirmation held up by a mail-server outage is
+    not delivered after the registration or the event was cancelled.
+    """
+    registration = message.registration
+    if registration is None:
+        return ""
+    event = message.event
+    if message.kind in (
+        Kind.CONFIRMED,
+        Kind.PROMOTED,
+        Kind.REMINDER,
+        Kind.EVENT_CHANGED,
+    ):
+        if event.status == Event.Status.CANCELLED:
+            return "The event was cancelled before this could be sent."
+        if registration.status == Registration.Status.CANCELLED:
+            return "The registration was cancelled before this could be sent."
+    if (
+        message.kind == Kind.WAITLISTED
+        and registration.status != Registration.Status.WAITLISTED
+    ):
+        return "No longer on the waitlist when this could be sent."
+    if message.kind == Kind.REMINDER:
+        if now >= event.starts_at:
+            return "The event had started before the reminder could be sent."
+        if message.user and not message.user.email_reminders:
+            return "The attendee turned reminders off."
+    return ""
+
+
+def deliver(ids: Sequence[int]) -> None:
+    """Sends the messages it can claim, over one SMTP connection.
+
+    Each ends sent, failed (permanent refusal, or out of attempts), skipped (with the
+    reason), or queued again with a retry handed to Celery after a backoff. When the
+    connection is lost (or the task runs out of time), the messages not yet tried go
+    back to the queue with that same backoff. A message another worker is sending is
+    left alone.
+    """
+    claimed = _claim(ids, timezone.now())
+    if not claimed:
+        return
+    connection = get_connection(fail_silently=False)
+    untried: list[Message] = []
+    retries: list[tuple[int, float]] = []
+    failure = None
+    try:
+        try:
+            connection.open()  # one connection for the batch; send_messages keeps it
+        except Exception as error:  # noqa: BLE001 -- the server is down or refusing
+            failure = classify(error)
+            for message in claimed:
+                delay = _fail_or_defer(message, failure, fresh=False)
+                if delay is not None:
+                    retries.append((message.pk, delay))
+            claimed = []
+        for index, message in enumerate(claimed):
+            try:
+                failure, delay = _deliver_one(message, connection)
+            except SoftTimeLimitExceeded:
+                failure = SendError("The send task ran out of time.", True, True)
+                untried = claimed[index:]
+                break
+            if delay is not None:
+                retries.append((message.pk, delay))
+            if failure and failure.connection_lost:
+                untried = claimed[index + 1 :]
+                break
+    finally:
+        with contextlib.suppress(Exception):  # the server may already be gone
+            connection.close()
+    if untried:
+        delay = retry_delay(untried[0].attempts)
+        _put_back_untried(untried, failure.text, delay)
+        hand_over([m.pk for m in untried], countdown=delay)
+    for pk, delay in retries:
+        hand_over([pk], countdown=delay)
+
+
+def _deliver_one(message: Message, connection) -> tuple[SendError | None, float | None]:
+    """Skips, renders and sends one claimed message; returns (failure, retry delay)."""
+    reason = skip_reason(message, timezone.now())
+    if reason:
+        _finish(message, Status.SKIPPED, error=reason)
+        return None, None
+    try:
+        fresh = _render_once(message)
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as error:  # noqa: BLE001 -- recorded on the row
+        logger.exception("Could not render message %s", message.pk)
+        _finish(message, Status.FAILED, error=f"Rendering failed: {error!r}")
+        return None, None
+    try:
+        connection.send_messages([emails.as_email(message, connection)])
+    except SoftTimeLimitExceeded:
+        raise
+    except Exception as error:  # noqa: BLE001 -- classified here
+        failure = classify(error)
+        return failure, _fail_or_defer(message, failure, fresh=fresh)
+    _finish(message, Status.SENT, fresh=fresh)
+    return None, None
+
+
+def _put_back_untried(messages: list[Message], error: str, delay: float) -> None:
+    """Queues again messages claimed but never tried; the attempt is not counted."""
+    Message.objects.filter(pk__in=[m.pk for m in messages]).update(
+        status=Status.QUEUED,
+        attempts=F("attempts") - 1,
+        last_error=error,
+        sending_since=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+
+
+_RENDERED_FIELDS = (
+    "subject",
+    "body_text",
+    "body_html",
+    "ics",
+    "headers",
+    "rendered_at",
+)
+
+
+def _render_once(message: Message) -> bool:
+    """Renders the message if it never was; a retry resends exactly the same."""
+    if message.rendered_at:
+        return False
+    rendered = emails.render(message)
+    message.subject = rendered.subject
+    message.body_text = rendered.text
+    message.body_html = rendered.html
+    message.ics = rendered.ics
+    message.headers = rendered.headers
+    message.rendered_at = timezone.now()
+    return True
+
+
+def _finish(message: Message, status: str, *, error: str = "", fresh=False) -> None:
+    fields = {
+        "status": status,
+        "last_error": error,
+        "sending_since": None,
+        "next_attempt_at": None,
+    }
+    if status == Status.SENT:
+        fields["sent_at"] = timezone.now()
+    if fresh:
+        fields.update({name: getattr(message, name) for name in _RENDERED_FIELDS})
+    if message.kind == Kind.ACCOUNT and status in (Status.SENT, Status.FAILED):
+        # Reset links and login codes are credentials: kept no longer than needed.
+        fields.update(body_text="", body_html="")
+    Message.objects.filter(pk=message.pk).update(**fields)
+
+
+def _fail_or_defer(
+    message: Message, failure: SendError, *, fresh: bool
+) -> float | None:
+    """Marks the message failed, or queued for another attempt; returns the delay."""
+    if not failure.transient or message.attempts >= settings.MAIL_MAX_ATTEMPTS:
+        _finish(message, Status.FAILED, error=failure.text, fresh=fresh)
+        return None
+    delay = retry_delay(message.attempts)
+    fields = {
+        "status": Status.QUEUED,
+        "last_error": failure.text,
+        "sending_since": None,
+        "next_attempt_at": timezone.now() + timedelta(seconds=delay),
+    }
+    if fresh:
+        fields.update({name: getattr(message, name) for name in _RENDERED_FIELDS})
+    Message.objects.filter(pk=message.pk).update(**fields)
+    return delay
+
+
+# Sweeping ----------------------------------------------------------------------------
+def sweep(*, now: datetime) -> list[int]:
+    """Hands over again what Celery lost: never handed over, overdue, or stuck sending.
+
+    A worker killed mid-send leaves its row in sending; after MAIL_STUCK_AFTER_SECONDS
+    (longer than a send may take) it is sent again. Returns the ids handed over.
+    """
+    stuck = now - timedelta(seconds=settings.MAIL_STUCK_AFTER_SECONDS)
+    never = now - timedelta(seconds=settings.MAIL_HAND_OVER_GRACE_SECONDS)
+    overdue = now - timedelta(seconds=settings.MAIL_REQUEUE_AFTER_SECONDS)
+    ids = list(
+        Message.objects.filter(
+            Q(status=Status.QUEUED, enqueued_at__isnull=True, created_at__lt=never)
+            | Q(status=Status.QUEUED, next_attempt_at__lt=overdue)
+            | Q(status=Status.SENDING, sending_since__lt=stuck)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:10_000]
+    )
+    if ids:
+        Message.objects.filter(pk__in=ids, status=Status.QUEUED).update(
+            next_attempt_at=now
+        )
+        logger.info("Sweeper hands %d message(s) to Celery again.", len(ids))
+        hand_over(ids)
+    return ids

@@ -1,0 +1,122 @@
+"""Reminders: found by a scan that beat runs every minute, never scheduled as ETA tasks.
+
+Each reminder is one (registration, offset) and is claimed by inserting its Message
+row: the unique dedupe key lets exactly one of two dispatchers running at once insert
+it. Due times are computed from the event's start at each scan, and moving an event
+withdraws the reminders not yet sent (services.update_event_details), so they follow
+the new time; one already sent is not sent again.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db.models import CharField, Exists, OuterRef, Value
+from django.db.models.functions import Cast, Concat
+
+from events import outbox
+from events.models import Event, Message, Registration
+
+logger = logging.getLogger(__name__)
+
+Kind = Message.Kind
+# How long after the start an event is still scanned, to record the reminders that an
+# outage of beat or the workers kept from going out.
+LOOKBACK = timedelta(days=1)
+LONGEST_OFFSET = timedelta(days=60)
+
+
+@dataclass
+class Dispatched:
+    queued: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def _label(minutes: int) -> str:
+    if minutes % (24 * 60) == 0:
+        return f"{minutes // (24 * 60)} day(s)"
+    if minutes % 60 == 0:
+        return f"{minutes // 60} hour(s)"
+    return f"{minutes} minute(s)"
+
+
+def dispatch(*, now: datetime) -> Dispatched:
+    """Queues the reminders that are due at now, once each; records what it skips.
+
+    Who gets one: confirmed attendees who want reminders and were confirmed by the
+    reminder's due time (someone confirmed the same day gets no "1 day before"). An
+    event is reminded of only while it is published and has not started. When beat
+    or the workers were down and several reminders of one event fell due, only the
+    one nearest the start goes out; the others are recorded as skipped with the
+    reason, as are those whose event started before they could be sent.
+    """
+    result = Dispatched()
+    events = Event.objects.filter(
+        status=Event.Status.PUBLISHED,
+        starts_at__gt=now - LOOKBACK,
+        starts_at__lte=now + LONGEST_OFFSET,
+    )
+    for event in events:
+        due = sorted(
+            (
+                minutes
+                for minutes in set(event.reminder_offsets)
+                if event.starts_at - timedelta(minutes=minutes) <= now
+            ),
+        )
+        if not due:
+            continue
+        started = event.starts_at <= now
+        for minutes in due:
+            if started:
+                reason = "The event started before this reminder was sent."
+            elif minutes != due[0]:
+                reason = (
+                    f"Superseded: the {_label(due[0])} reminder was due too "
+                    "(beat or the workers were down)."
+                )
+            else:
+                reason = ""
+            _claim(event, minutes, reason=reason, result=result)
+    if result.queued or result.skipped:
+        logger.info("Reminders: %d queued, skipped %s", result.queued, result.skipped)
+    return result
+
+
+def _claim(event: Event, minutes: int, *, reason: str, result: Dispatched) -> None:
+    due_at = event.starts_at - timedelta(minutes=minutes)
+    key_suffix = f":reminder:{minutes}"
+    already = Message.objects.filter(
+        dedupe_key=Concat(
+            Value("reg:"),
+            Cast(OuterRef("pk"), CharField()),
+            Value(key_suffix),
+            output_field=CharField(),
+        )
+    )
+    candidates = (
+        Registration.objects.filter(event=event, confirmed_at__lte=due_at)
+        .confirmed()
+        .filter(user__email_reminders=True)
+        .exclude(Exists(already))
+        .select_related("user")
+    )
+    messages = []
+    for registration in candidates.iterator(chunk_size=2000):
+        message = outbox.for_registration(
+            registration,
+            Kind.REMINDER,
+            key=str(minutes),
+            context={"offset": minutes, "due_at": due_at.isoformat()},
+        )
+        if reason:
+            message.status = Message.Status.SKIPPED
+            message.last_error = reason
+        messages.append(message)
+    if not messages:
+        return
+    if reason:
+        Message.objects.bulk_create(messages, ignore_conflicts=True, batch_size=1000)
+        result.skipped[reason] = result.skipped.get(reason, 0) + len(messages)
+    else:
+        result.queued += len(outbox.queue_ignoring_duplicates(messages))
