@@ -6,9 +6,10 @@ with its zone's abbreviation, and the recipient's own when their clock differs.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.mime.text import MIMEText
 from email.utils import parseaddr
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 import icalendar
@@ -117,6 +118,20 @@ def calendar_uid(event: Event, user) -> str:
     return f"turnout-event-{event.pk}-attendee-{user.pk}@{host}"
 
 
+@lru_cache(maxsize=256)
+def _vtimezone(tzid: str, year: int) -> bytes:
+    """The VTIMEZONE for an IANA zone over ``year`` and the next, written once per worker.
+
+    icalendar's add_missing_timezones covers 1970-2038 for every calendar: some 140
+    transitions to build and write out, most of a message's rendering time and
+    size. An invitation needs only the observances around its own dates (RFC 5545,
+    3.6.5), and they are the same for every attendee of every event in that zone.
+    """
+    return icalendar.Timezone.from_tzid(
+        tzid, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1)
+    ).to_ical()
+
+
 def invitation(message: Message, method: str) -> str:
     """The .ics for this message: one stable UID per (event, attendee)."""
     event, user = message.event, message.user
@@ -149,8 +164,10 @@ def invitation(message: Message, method: str) -> str:
     attendee.params["rsvp"] = icalendar.vText("FALSE")
     vevent.add("attendee", attendee)
     calendar.add_component(vevent)
-    calendar.add_missing_timezones()
-    return calendar.to_ical().decode()
+    # The zone goes before the event that refers to it, as clients expect.
+    head, begin, rest = calendar.to_ical().partition(b"BEGIN:VEVENT\r\n")
+    zone = _vtimezone(event.timezone, event.starts_at.astimezone(event.zone).year)
+    return (head + zone + begin + rest).decode()
 
 
 def render(message: Message) -> Rendered:

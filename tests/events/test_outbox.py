@@ -1,7 +1,8 @@
 """The outbox without a worker: what each change queues, how it renders, the links."""
 
 import smtplib
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
@@ -74,6 +75,54 @@ def test_confirmation_renders_local_time_own_time_and_release_link(mailbox):
     html = email.alternatives[0][0]
     assert event.venue_name in html and "Release my seat" in html
     assert method_and_sequence(email) == ("REQUEST", 0)
+
+
+def offset_described(vtimezone, local: datetime) -> timedelta:
+    """The UTC offset a VTIMEZONE gives a local time: that of its latest onset."""
+    onsets = []
+    for observance in vtimezone.walk():
+        if observance.name not in ("STANDARD", "DAYLIGHT"):
+            continue
+        assert "RRULE" not in observance  # icalendar writes RDATEs
+        rdates = observance.get("RDATE", [])
+        rdates = rdates if isinstance(rdates, list) else [rdates]
+        starts = [observance.decoded("DTSTART")]
+        starts += [period.dt for rdate in rdates for period in rdate.dts]
+        offset = observance["TZOFFSETTO"].td
+        onsets += [(start.replace(tzinfo=None), offset) for start in starts]
+    return max(onset for onset in onsets if onset[0] <= local)[1]
+
+
+@pytest.mark.parametrize(
+    ("zone", "local_start"),
+    [
+        ("America/Los_Angeles", datetime(2099, 1, 15, 18, 30)),  # PST
+        ("America/Los_Angeles", datetime(2099, 7, 15, 18, 30)),  # PDT
+        ("Australia/Sydney", datetime(2099, 12, 31, 22, 0)),  # AEDT, into 2100
+        ("Asia/Kolkata", datetime(2099, 3, 8, 9, 0)),  # no daylight time
+    ],
+)
+def test_invitation_carries_a_zone_that_gives_the_right_offsets(
+    mailbox, zone, local_start
+):
+    starts = local_start.replace(tzinfo=ZoneInfo(zone))
+    event = EventFactory(
+        timezone=zone, starts_at=starts, ends_at=starts + timedelta(hours=3)
+    )
+    services.register(event=event, user=UserFactory())
+
+    (email,) = mailbox()
+    (ics,) = [a for a in email.attachments if a.get_content_type() == "text/calendar"]
+    calendar = icalendar.Calendar.from_ical(ics.get_payload(decode=True))
+    (vtimezone,) = calendar.walk("VTIMEZONE")
+    (vevent,) = calendar.walk("VEVENT")
+    assert str(vtimezone["TZID"]) == zone
+    # A calendar client resolves DTSTART/DTEND through this VTIMEZONE alone.
+    for name in ("DTSTART", "DTEND"):
+        local = vevent[name].dt.replace(tzinfo=None)
+        assert vevent[name].params["TZID"] == zone
+        assert offset_described(vtimezone, local) == ZoneInfo(zone).utcoffset(local)
+    assert calendar.subcomponents == [vtimezone, vevent]  # the zone comes first
 
 
 def test_calendar_sequence_rises_through_cancel_and_registering_again(mailbox):
