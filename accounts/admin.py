@@ -23,7 +23,7 @@ class UserAdmin(DjangoUserAdmin):
     form = UserEditForm
     add_form = UserCreationForm
     list_display = ("email", "name", "language", "timezone", "is_staff", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active", "language")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups", "language")
     search_fields = ("email", "name")
     ordering = ("email",)
     fieldsets = (

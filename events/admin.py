@@ -1,27 +1,72 @@
+import uuid
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from accounts.timezones import is_timezone
-from events import emails, outbox, selectors, services
-from events.exceptions import CapacityError, RegistrationError
-from events.forms import ReminderOffsetsField
+from events import audit, emails, exports, outbox, selectors, services
+from events.exceptions import CapacityError, TurnoutError
+from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
 from events.models import Event, EventSeries, Message, Registration
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
 
+REGISTRATIONS_SHOWN = 200
+
+
+def _apply_each(model_admin, request, objects, act, done) -> None:
+    """Runs act (a service call) on each object; says what was done, and each refusal
+    with the service's own message. done: an ngettext_lazy with a "count"."""
+    count = 0
+    for obj in objects:
+        try:
+            act(obj)
+        except TurnoutError as error:
+            model_admin.message_user(
+                request, f"{obj}: {error.message}", level=messages.ERROR
+            )
+        else:
+            count += 1
+    if count:
+        model_admin.message_user(request, done % {"count": count})
+
 
 @admin.register(EventSeries)
 class EventSeriesAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "home_city")
-    search_fields = ("name",)
+    list_display = ("name", "slug", "home_city", "event_count", "upcoming_count")
+    search_fields = ("name", "home_city")
+    ordering = ("name",)
     prepopulated_fields = {"slug": ("name",)}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                event_total=Count("events"),
+                upcoming_total=Count(
+                    "events", filter=Q(events__ends_at__gt=timezone.now())
+                ),
+            )
+        )
+
+    @admin.display(description=_("events"), ordering="event_total")
+    def event_count(self, series):
+        return series.event_total
+
+    @admin.display(description=_("upcoming"), ordering="upcoming_total")
+    def upcoming_count(self, series):
+        return series.upcoming_total
 
 
 class EventAdminForm(forms.ModelForm):
@@ -41,6 +86,49 @@ class EventAdminForm(forms.ModelForm):
         return capacity
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """The countries the series has been to, not every country in the world."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        codes = Event.objects.order_by().values_list("country", flat=True).distinct()
+        countries = [Event(country=code).country for code in codes]
+        return sorted(((c.code, c.name) for c in countries), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(country=self.value()) if self.value() else queryset
+
+
+class CityFilter(admin.SimpleListFilter):
+    title = _("city")
+    parameter_name = "city"
+
+    def lookups(self, request, model_admin):
+        cities = Event.objects.order_by("city").values_list("city", flat=True)
+        return [(city, city) for city in cities.distinct()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(city=self.value()) if self.value() else queryset
+
+
+class WhenFilter(admin.SimpleListFilter):
+    title = _("when")
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(ends_at__gt=now)
+        if self.value() == "past":
+            return queryset.filter(ends_at__lte=now)
+        return queryset
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
     form = EventAdminForm
@@ -52,15 +140,26 @@ class EventAdmin(admin.ModelAdmin):
         "capacity",
         "confirmed",
         "waitlisted",
+        "checked_in",
+        "fill",
     )
-    list_filter = ("status", "series", "country")
-    search_fields = ("title", "city", "venue_name")
+    list_filter = ("series", CountryFilter, CityFilter, "status", WhenFilter)
+    search_fields = ("title", "city", "venue_name", "slug")
     prepopulated_fields = {"slug": ("title",)}
     date_hierarchy = "starts_at"
     list_select_related = ("series",)
+    readonly_fields = ("registrations_table",)
+    actions = [
+        "publish",
+        "unpublish",
+        "cancel_events",
+        "duplicate",
+        "export_attendees",
+        "email_attendees",
+    ]
 
     def get_queryset(self, request):
-        return selectors.with_seat_counts(super().get_queryset(request))
+        return selectors.with_admin_counts(super().get_queryset(request))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Shows and reads the event's times in its own zone (the one being submitted,
@@ -83,6 +182,40 @@ class EventAdmin(admin.ModelAdmin):
     @admin.display(description=_("waitlisted"), ordering="waitlisted_count")
     def waitlisted(self, event):
         return event.waitlisted_count
+
+    @admin.display(description=_("checked in"), ordering="checked_in_count")
+    def checked_in(self, event):
+        return event.checked_in_count
+
+    @admin.display(description=_("fill"), ordering="confirmed_count")
+    def fill(self, event):
+        percent = 100 * event.confirmed_count // event.capacity if event.capacity else 0
+        return format_html(
+            '<meter min="0" max="100" value="{}" title="{}%">{}%</meter> {}%',
+            min(percent, 100),
+            percent,
+            percent,
+            percent,
+        )
+
+    @admin.display(description=_("registrations"))
+    def registrations_table(self, event):
+        """The event's registrations on its page, read-only (one query); they change
+        through the actions of the registrations list, which call the services."""
+        if not event.pk:
+            return "-"
+        return render_to_string(
+            "admin/events/event/registrations.html",
+            {
+                "registrations": selectors.registrations_for_admin(
+                    event=event, limit=REGISTRATIONS_SHOWN
+                ),
+                "limit": REGISTRATIONS_SHOWN,
+                "list_url": reverse("admin:events_registration_changelist")
+                + f"?event__id__exact={event.pk}",
+                "zone": event.timezone,
+            },
+        )
 
     def save_model(self, request, obj, form, change):
         """Saves the event. Capacity, time and venue, and cancelling go through their
@@ -125,32 +258,284 @@ class EventAdmin(admin.ModelAdmin):
             )
         obj.refresh_from_db()
 
+    # Actions: each calls a service ------------------------------------------------
+    def _each(self, request, queryset, service, done):
+        _apply_each(
+            self, request, queryset, lambda e: service(event=e, by=request.user), done
+        )
+
+    @admin.action(description=_("Publish selected events"), permissions=["change"])
+    def publish(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.publish_event,
+            ngettext_lazy(
+                "%(count)d event published.", "%(count)d events published.", "count"
+            ),
+        )
+
+    @admin.action(
+        description=_("Unpublish selected events (back to draft)"),
+        permissions=["change"],
+    )
+    def unpublish(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            services.unpublish_event,
+            ngettext_lazy(
+                "%(count)d event unpublished.", "%(count)d events unpublished.", "count"
+            ),
+        )
+
+    @admin.action(
+        description=_("Cancel selected events (tells everyone registered)"),
+        permissions=["change"],
+    )
+    def cancel_events(self, request, queryset):
+        events = list(selectors.with_seat_counts(queryset))
+        if request.POST.get("confirm") != "yes":
+            return self._action_page(
+                request,
+                queryset,
+                "cancel_events",
+                _("Cancel these events?"),
+                events=events,
+            )
+        count = 0
+        for event in events:
+            if event.status == Event.Status.CANCELLED:
+                continue
+            services.cancel_event(event=event)
+            audit.record(by=request.user, objects=[event], message="Cancelled.")
+            count += 1
+        self.message_user(
+            request,
+            ngettext_lazy(
+                "%(count)d event cancelled; attendees are being told.",
+                "%(count)d events cancelled; attendees are being told.",
+                "count",
+            )
+            % {"count": count},
+        )
+        return None
+
+    @admin.action(
+        description=_("Duplicate to another city and date (as a draft)"),
+        permissions=["add"],
+    )
+    def duplicate(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Choose exactly one event to duplicate."), messages.WARNING
+            )
+            return None
+        event = queryset.get()
+        if request.POST.get("confirm") == "yes":
+            form = DuplicateEventForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    copy = services.duplicate_event(
+                        event=event,
+                        city=data["city"],
+                        country=data["country"],
+                        timezone_name=data["timezone"],
+                        starts_at=data["starts_at"],
+                        venue_name=data["venue_name"],
+                        venue_address=data["venue_address"],
+                        by=request.user,
+                    )
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    if data["title"] != copy.title:
+                        copy.title = data["title"]
+                        copy.save(update_fields=["title", "updated_at"])
+                    self.message_user(
+                        request,
+                        _("Draft created: %(title)s. Check it, then publish it.")
+                        % {"title": copy.title},
+                    )
+                    return HttpResponseRedirect(
+                        reverse("admin:events_event_change", args=[copy.pk])
+                    )
+        else:
+            form = DuplicateEventForm(
+                initial={
+                    "title": event.title,
+                    "country": event.country,
+                    "timezone": event.timezone,
+                    "venue_name": "",
+                }
+            )
+        return self._action_page(
+            request,
+            queryset,
+            "duplicate",
+            _("Duplicate %(title)s") % {"title": event.title},
+            form=form,
+            media=self.media + form.media,
+        )
+
+    @admin.action(
+        description=_("Export attendees to CSV"), permissions=["view_registrations"]
+    )
+    def export_attendees(self, request, queryset):
+        events = list(queryset)
+        audit.record(by=request.user, objects=events, message="Attendees exported.")
+        name = events[0].slug if len(events) == 1 else "attendees"
+        response = StreamingHttpResponse(
+            exports.stream_csv(Event.objects.filter(pk__in=[e.pk for e in events])),
+            content_type="text/csv; charset=utf-8",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        return response
+
+    @admin.action(
+        description=_("Email the confirmed attendees (with a preview)"),
+        permissions=["change"],
+    )
+    def email_attendees(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(
+                request, _("Choose exactly one event to email."), messages.WARNING
+            )
+            return None
+        event = selectors.with_seat_counts(queryset).get()
+        preview = None
+        if "key" in request.POST:
+            form = EmailAttendeesForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                if request.POST.get("confirm") == "yes":
+                    queued = services.email_attendees(
+                        event=event,
+                        subject=data["subject"],
+                        body=data["body"],
+                        key=data["key"],
+                        by=request.user,
+                    )
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "%(count)d email queued.",
+                            "%(count)d emails queued.",
+                            queued,
+                        )
+                        % {"count": queued},
+                    )
+                    return None
+                preview = emails.render(self._sample_announcement(event, data))
+        else:
+            form = EmailAttendeesForm(initial={"key": uuid.uuid4().hex})
+        return self._action_page(
+            request,
+            queryset,
+            "email_attendees",
+            _("Email the confirmed attendees of %(title)s") % {"title": event.title},
+            form=form,
+            event=event,
+            preview=preview,
+        )
+
+    def _sample_announcement(self, event, data) -> Message:
+        """An unsaved announcement to the first confirmed attendee (or a sample)."""
+        registration = (
+            Registration.objects.filter(event=event)
+            .confirmed()
+            .select_related("user")
+            .first()
+        )
+        if registration is None:
+            sample = emails.sample_messages()[0]
+            registration = sample.registration
+            registration.event = event
+        return Message(
+            kind=Message.Kind.ANNOUNCEMENT,
+            user=registration.user,
+            to_email=registration.user.email,
+            event=event,
+            registration=registration,
+            language=registration.user.language,
+            context={"subject": data["subject"], "body": data["body"]},
+        )
+
+    def _action_page(self, request, queryset, action, title, **context):
+        return TemplateResponse(
+            request,
+            "admin/events/event/action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": title,
+                "opts": self.model._meta,
+                "action": action,
+                "queryset": queryset,
+                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                **context,
+            },
+        )
+
+    def has_view_registrations_permission(self, request):
+        return request.user.has_perm("events.view_registration")
+
+
+class CheckedInFilter(admin.SimpleListFilter):
+    title = _("checked in")
+    parameter_name = "checked_in"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(checked_in_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(checked_in_at__isnull=True)
+        return queryset
+
 
 @admin.register(Registration)
 class RegistrationAdmin(admin.ModelAdmin):
     """Registrations change only through the services: no adding, editing or deleting."""
 
     list_display = (
-        "user",
+        "email",
+        "name",
         "event",
         "status",
+        "position",
         "created_at",
-        "waitlisted_at",
-        "confirmed_at",
+        "checked_in_at",
     )
-    list_filter = ("status", "event")
-    search_fields = ("user__email", "user__name", "event__title")
+    list_filter = ("status", CheckedInFilter, "event")
+    search_fields = ("user__email", "user__name", "ticket_code")
     list_select_related = ("user", "event")
     readonly_fields = (
         "event",
         "user",
         "status",
+        "position",
         "created_at",
         "waitlisted_at",
         "confirmed_at",
         "cancelled_at",
+        "ticket_code",
+        "checked_in_at",
+        "checked_in_by",
     )
-    actions = ["cancel_registrations"]
+    fields = readonly_fields
+    actions = [
+        "check_in",
+        "undo_check_in",
+        "promote",
+        "resend_confirmation",
+        "cancel_registrations",
+    ]
+
+    def get_queryset(self, request):
+        return selectors.with_waitlist_position(super().get_queryset(request))
 
     def has_add_permission(self, request):
         return False
@@ -158,28 +543,97 @@ class RegistrationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_check_in_permission(self, request):
+        return request.user.has_perm("events.check_in")
+
+    @admin.display(description=_("email"), ordering="user__email")
+    def email(self, registration):
+        return registration.user.email
+
+    @admin.display(description=_("name"), ordering="user__name")
+    def name(self, registration):
+        return registration.user.get_full_name()
+
+    @admin.display(description=_("waitlist position"), ordering="waitlisted_at")
+    def position(self, registration):
+        return registration.waitlist_position or "-"
+
+    def _each(self, request, queryset, act, done):
+        _apply_each(self, request, queryset.select_related("event", "user"), act, done)
+
+    @admin.action(description=_("Check in"), permissions=["check_in"])
+    def check_in(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda r: services.check_in(
+                event=r.event, code=r.ticket_code, by=request.user
+            ),
+            ngettext_lazy(
+                "%(count)d attendee checked in.",
+                "%(count)d attendees checked in.",
+                "count",
+            ),
+        )
+
+    @admin.action(description=_("Undo check-in"), permissions=["check_in"])
+    def undo_check_in(self, request, queryset):
+        self._each(
+            request,
+            queryset.filter(checked_in_at__isnull=False),
+            lambda r: services.undo_check_in(registration=r, by=request.user),
+            ngettext_lazy(
+                "%(count)d check-in undone.", "%(count)d check-ins undone.", "count"
+            ),
+        )
+
     @admin.action(
-        description=_("Cancel selected registrations (promotes from the waitlist)")
+        description=_("Promote from the waitlist (adds a seat when full)"),
+        permissions=["change"],
+    )
+    def promote(self, request, queryset):
+        self._each(
+            request,
+            queryset.order_by("waitlisted_at", "pk"),
+            lambda r: services.promote(registration=r, by=request.user),
+            ngettext_lazy(
+                "%(count)d person promoted and told.",
+                "%(count)d people promoted and told.",
+                "count",
+            ),
+        )
+
+    @admin.action(description=_("Resend the confirmation"), permissions=["change"])
+    def resend_confirmation(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda r: services.resend_confirmation(registration=r, by=request.user),
+            ngettext_lazy(
+                "%(count)d confirmation queued again.",
+                "%(count)d confirmations queued again.",
+                "count",
+            ),
+        )
+
+    @admin.action(
+        description=_("Cancel selected registrations (promotes from the waitlist)"),
+        permissions=["change"],
     )
     def cancel_registrations(self, request, queryset):
-        cancelled = 0
-        for registration in queryset.select_related("event", "user"):
-            try:
-                services.cancel_registration(registration=registration)
-            except RegistrationError as error:
-                self.message_user(
-                    request, f"{registration}: {error.message}", level=messages.ERROR
-                )
-            else:
-                cancelled += 1
-        self.message_user(
+        def cancel(registration):
+            services.cancel_registration(registration=registration)
+            audit.record(by=request.user, objects=[registration], message="Cancelled.")
+
+        self._each(
             request,
-            ngettext(
+            queryset,
+            cancel,
+            ngettext_lazy(
                 "%(count)d registration cancelled.",
                 "%(count)d registrations cancelled.",
-                cancelled,
-            )
-            % {"count": cancelled},
+                "count",
+            ),
         )
 
 

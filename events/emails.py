@@ -5,14 +5,19 @@ registration, user), in the recipient's language. Times are the event's local ti
 with its zone's abbreviation, and the recipient's own when their clock differs.
 """
 
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email.mime.image import MIMEImage
+from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import parseaddr
 from functools import lru_cache
 from urllib.parse import urlsplit
 
 import icalendar
+import segno
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -22,11 +27,21 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.services import UNSUBSCRIBE_SALT
-from events.models import Event, Message, Registration
+from events.models import (
+    TICKET_ALPHABET,
+    TICKET_LENGTH,
+    Event,
+    Message,
+    Registration,
+    grouped_ticket_code,
+)
 from events.templatetags.turnout import zone_if_clock_differs
 
 Kind = Message.Kind
 RELEASE_SALT = "turnout.release-seat"
+# The emails that carry the ticket: the code, its QR code inline and a link to it.
+TICKET_KINDS = (Kind.CONFIRMED, Kind.PROMOTED)
+TICKET_QR_SCALE = 6  # pixels per module: 174 px square with the quiet zone
 
 
 @dataclass
@@ -53,6 +68,46 @@ def unsubscribe_url(user) -> str:
     return absolute(reverse("accounts:unsubscribe", kwargs={"token": token}))
 
 
+def ticket_qr_cid(registration: Registration) -> str:
+    """The Content-ID of the ticket's QR image: fixed per ticket, so the HTML
+    rendered once and the image attached at each send attempt always agree."""
+    host = urlsplit(settings.SITE_URL).hostname or "turnout.localhost"
+    return f"ticket-{registration.ticket_code}@{host}"
+
+
+def ticket_qr_png(code: str) -> bytes:
+    """The code as a full QR code (never Micro QR, which phones do not read), PNG."""
+    buffer = io.BytesIO()
+    segno.make_qr(code, error="m").save(buffer, kind="png", scale=TICKET_QR_SCALE)
+    return buffer.getvalue()
+
+
+@lru_cache(maxsize=1)
+def _ticket_qr_pixels() -> int:
+    """The QR image's width and height. Every code has the same length and is in
+    QR's alphanumeric set, so every ticket's QR code has the same size."""
+    sample = TICKET_ALPHABET[-1] * TICKET_LENGTH
+    return segno.make_qr(sample, error="m").symbol_size(scale=TICKET_QR_SCALE)[0]
+
+
+def _ticket_context(message: Message) -> dict:
+    """The ticket's code, image and link, for the emails that carry it while the
+    registration is confirmed; nothing (and no QR work) for any other email."""
+    registration = message.registration
+    if (
+        message.kind not in TICKET_KINDS
+        or registration.status != Registration.Status.CONFIRMED
+    ):
+        return {}
+    code = registration.ticket_code
+    return {
+        "ticket_code": grouped_ticket_code(code),
+        "ticket_qr_cid": ticket_qr_cid(registration),
+        "ticket_qr_size": _ticket_qr_pixels(),
+        "ticket_url": absolute(reverse("events:ticket", kwargs={"code": code})),
+    }
+
+
 def _subject(message: Message, event: Event | None) -> str:
     title = event.title if event else ""
     subjects = {
@@ -64,6 +119,9 @@ def _subject(message: Message, event: Event | None) -> str:
         Kind.EVENT_CANCELLED: _("Cancelled: %(event)s"),
         Kind.REMINDER: _("Reminder: %(event)s starts %(when)s"),
     }
+    if message.kind == Kind.ANNOUNCEMENT:
+        # Staff's own words; no % interpolation of what they typed.
+        return f"[Turnout] {title}: {message.context.get('subject', '')}"
     when = _("in %(time)s") % {"time": _timeuntil(event.starts_at) if event else ""}
     return f"[Turnout] {subjects[message.kind] % {'event': title, 'when': when}}"
 
@@ -89,6 +147,8 @@ def _calendar_method(message: Message) -> str:
     confirmed = registration.status == Registration.Status.CONFIRMED
     if message.kind in (Kind.CONFIRMED, Kind.PROMOTED, Kind.REMINDER):
         return "REQUEST"
+    if message.kind == Kind.ANNOUNCEMENT:
+        return "REQUEST" if confirmed else ""
     if message.kind == Kind.EVENT_CHANGED:
         return "REQUEST" if confirmed else ""
     if message.kind == Kind.CANCELLED:
@@ -193,7 +253,9 @@ def render(message: Message) -> Rendered:
             if message.kind == Kind.REMINDER
             else "",
             "calendar_method": method,
+            "announcement": message.context.get("body", ""),
             "site_url": settings.SITE_URL,
+            **_ticket_context(message),
         }
         rendered = Rendered(
             subject=_subject(message, event),
@@ -209,14 +271,68 @@ def render(message: Message) -> Rendered:
     return rendered
 
 
+class EmailWithInlineImages(EmailMultiAlternatives):
+    """An email whose HTML shows images by cid: URL.
+
+    The HTML alternative and its images travel together in one multipart/related
+    part (RFC 2387), so mail clients show the images in place, not as attachments:
+    multipart/alternative holds text/plain and multipart/related (text/html and the
+    images); other attachments (the invitation) stay outside, as before.
+    """
+
+    def __init__(self, *args, inline_images: Sequence[MIMEImage] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.inline_images = list(inline_images)
+
+    def message(self):
+        msg = super().message()
+        if self.inline_images:
+            _relate_html(msg, self.inline_images)
+        return msg
+
+
+def _relate_html(msg, images: Sequence[MIMEImage]) -> None:
+    for part in msg.walk():
+        if part.get_content_type() != "multipart/alternative":
+            continue
+        children = part.get_payload()
+        for index, child in enumerate(children):
+            if child.get_content_type() == "text/html":
+                related = MIMEMultipart("related", type="text/html")
+                related.attach(child)
+                for image in images:
+                    related.attach(image)
+                children[index] = related
+                return
+
+
+def _ticket_images(message: Message) -> list[MIMEImage]:
+    """The ticket's QR code, when the rendered HTML shows it.
+
+    Generated at each send from the ticket code (deterministic, nothing stored); the
+    HTML is the judge, so a retry of a message rendered without it stays without.
+    """
+    if message.kind not in TICKET_KINDS or message.registration is None:
+        return []
+    cid = ticket_qr_cid(message.registration)
+    if f"cid:{cid}" not in message.body_html:
+        return []
+    image = MIMEImage(ticket_qr_png(message.registration.ticket_code), "png")
+    image.add_header("Content-ID", f"<{cid}>")
+    image.add_header("Content-Disposition", "inline", filename="ticket.png")
+    return [image]
+
+
 def as_email(message: Message, connection) -> EmailMultiAlternatives:
-    """The rendered row as a MIME message: text, HTML and the invitation."""
-    email = EmailMultiAlternatives(
+    """The rendered row as a MIME message: text, HTML (with the ticket's QR code
+    inline, for confirmations) and the invitation."""
+    email = EmailWithInlineImages(
         subject=message.subject,
         body=message.body_text,
         to=[message.to_email],
         headers={"X-Turnout-Message": str(message.pk), **message.headers},
         connection=connection,
+        inline_images=_ticket_images(message),
     )
     if message.body_html:
         email.attach_alternative(message.body_html, "text/html")
@@ -275,6 +391,10 @@ def sample_messages() -> list[Message]:
             }
         },
         Kind.REMINDER: {"offset": 24 * 60},
+        Kind.ANNOUNCEMENT: {
+            "subject": "Doors open at 5:30",
+            "body": "Doors open half an hour early.\n\nBring a laptop!",
+        },
     }
     return [
         Message(

@@ -50,3 +50,26 @@ class RegistrationLocked(RegistrationError):
     default_message = _(
         "This event has already started, so registrations can no longer change."
     )
+
+
+class CheckInRefused(TurnoutError):
+    """A code that does not let anyone in at this event's door."""
+
+
+class UnknownTicket(CheckInRefused):
+    code = "unknown"
+    default_message = _("No ticket has this code. Check it and try again.")
+
+
+class TicketForAnotherEvent(CheckInRefused):
+    code = "other_event"
+    default_message = _("This ticket is for another event.")
+
+
+class TicketNotConfirmed(CheckInRefused):
+    code = "not_confirmed"
+
+
+class EventNotOpenForCheckIn(CheckInRefused):
+    code = "event_closed"
+    default_message = _("This event is cancelled: nobody can be checked in.")

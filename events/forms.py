@@ -1,7 +1,13 @@
 from decimal import Decimal, DecimalException
+from zoneinfo import ZoneInfo
 
 from django import forms
+from django.contrib.admin import widgets
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+from accounts.timezones import timezone_choices
 
 
 class ReminderOffsetsField(forms.CharField):
@@ -59,3 +65,70 @@ class ReminderOffsetsField(forms.CharField):
                 raise forms.ValidationError(self.error_messages["range"], code="range")
             minutes.add(value)
         return sorted(minutes, reverse=True)
+
+
+class DuplicateEventForm(forms.Form):
+    """Where and when the copy of an event takes place (times in its own zone)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    city = forms.CharField(label=_("City"), max_length=100)
+    country = CountryField().formfield(label=_("Country"))
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=())
+    starts_at = forms.SplitDateTimeField(
+        label=_("Starts at (local time in that zone)"),
+        widget=widgets.AdminSplitDateTime,
+    )
+    venue_name = forms.CharField(label=_("Venue"), max_length=200)
+    venue_address = forms.CharField(label=_("Venue address"), widget=forms.Textarea)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].choices = timezone_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        zone, starts = cleaned.get("timezone"), cleaned.get("starts_at")
+        if zone and starts:
+            # The admin reads times in its own zone; the copy's are in the new city's.
+            naive = timezone.make_naive(starts) if timezone.is_aware(starts) else starts
+            cleaned["starts_at"] = naive.replace(tzinfo=ZoneInfo(zone))
+        return cleaned
+
+
+class EmailAttendeesForm(forms.Form):
+    subject = forms.CharField(label=_("Subject"), max_length=150)
+    body = forms.CharField(
+        label=_("Message"),
+        widget=forms.Textarea(attrs={"rows": 10}),
+        max_length=5000,
+        help_text=_("Plain text. The event's details and the attendee's links follow."),
+    )
+    key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+# Far longer than any code a person types (grouped, with spaces): what is longer was
+# read from some other QR code.
+MAX_TYPED_CODE = 64
+
+
+class TicketCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Ticket code"),
+        max_length=MAX_TYPED_CODE,
+        error_messages={
+            "required": _("Type or scan a ticket code."),
+            "max_length": _("This is not a ticket code."),
+            "null_characters_not_allowed": _("This is not a ticket code."),
+        },
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control form-control-lg font-monospace",
+                "autofocus": True,
+                "autocomplete": "off",
+                "autocapitalize": "characters",
+                "inputmode": "text",
+                "spellcheck": "false",
+                "placeholder": "XXXX-XXXX-XXXX",
+            }
+        ),
+    )

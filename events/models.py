@@ -1,3 +1,4 @@
+import secrets
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,36 @@ from django_countries.fields import CountryField
 from accounts.timezones import timezone_choices, validate_timezone
 
 DEFAULT_REMINDER_OFFSETS = [24 * 60, 2 * 60]
+# Crockford's base32: no I, L, O or U, so a code read aloud or typed is unambiguous.
+TICKET_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+TICKET_LENGTH = 12  # 60 random bits
+
+
+def new_ticket_code() -> str:
+    """A random, unguessable ticket code (not derived from any id)."""
+    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
+
+
+def normalize_ticket_code(typed: str) -> str:
+    """The code as stored, from what a person typed or a scanner read.
+
+    Case, spaces and dashes are ignored, and the letters Crockford's base32 leaves
+    out are read as the digits they look like (O as 0, I and L as 1).
+    """
+    cleaned = "".join(typed.split()).replace("-", "").upper()
+    return cleaned.translate(str.maketrans("OIL", "011"))
+
+
+def is_ticket_code(normalized: str) -> bool:
+    """Whether a normalized code has a ticket code's shape (checked before any query)."""
+    return len(normalized) == TICKET_LENGTH and not set(normalized) - set(
+        TICKET_ALPHABET
+    )
+
+
+def grouped_ticket_code(code: str) -> str:
+    """The code as people read it: XXXX-XXXX-XXXX."""
+    return "-".join(code[start : start + 4] for start in range(0, len(code), 4))
 
 
 def default_reminder_offsets() -> list[int]:
@@ -115,16 +146,21 @@ class Event(models.Model):
         ordering = ["starts_at", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(ends_at__gt=F("starts_at")), name="event_ends_after_start"
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="event_ends_after_start",
+                violation_error_message=_("The event must end after it starts."),
             ),
             models.CheckConstraint(
-                condition=Q(capacity__gte=0), name="event_capacity_gte_0"
+                condition=Q(capacity__gte=0),
+                name="event_capacity_gte_0",
+                violation_error_message=_("Capacity cannot be negative."),
             ),
             models.CheckConstraint(
                 condition=Q(registration_opens_at__isnull=True)
                 | Q(registration_closes_at__isnull=True)
                 | Q(registration_opens_at__lt=F("registration_closes_at")),
                 name="event_registration_opens_before_close",
+                violation_error_message=_("Registration must open before it closes."),
             ),
         ]
         indexes = [models.Index(fields=["status", "starts_at"])]
@@ -187,6 +223,22 @@ class Registration(models.Model):
     # The attendee's calendar entry for the event keeps one UID across registrations;
     # each registration starts its SEQUENCE past every earlier one's (see emails.py).
     calendar_offset = models.PositiveIntegerField(default=0, editable=False)
+    ticket_code = models.CharField(
+        _("ticket code"),
+        max_length=TICKET_LENGTH,
+        unique=True,
+        default=new_ticket_code,
+        editable=False,
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    checked_in_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked in by"),
+    )
 
     objects = RegistrationQuerySet.as_manager()
 
@@ -194,6 +246,7 @@ class Registration(models.Model):
         verbose_name = _("registration")
         verbose_name_plural = _("registrations")
         ordering = ["created_at", "pk"]
+        permissions = [("check_in", _("Can check in attendees at the door"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["event", "user"],
@@ -237,6 +290,7 @@ class Message(models.Model):
         EVENT_CHANGED = "event_changed", _("Event changed")
         EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
         REMINDER = "reminder", _("Reminder")
+        ANNOUNCEMENT = "announcement", _("Announcement from the organizers")
         ACCOUNT = "account", _("Account email")
 
     class Status(models.TextChoices):

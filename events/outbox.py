@@ -264,6 +264,7 @@ def skip_reason(message: Message, now: datetime) -> str:
         Kind.PROMOTED,
         Kind.REMINDER,
         Kind.EVENT_CHANGED,
+        Kind.ANNOUNCEMENT,
     ):
         if event.status == Event.Status.CANCELLED:
             return "The event was cancelled before this could be sent."

@@ -10,13 +10,25 @@ Every change an attendee should hear about queues its email in the same transact
 forgotten.
 """
 
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from events import exceptions, outbox
-from events.models import Event, Message, Registration
+from events import audit, exceptions, outbox
+from events.models import (
+    Event,
+    Message,
+    Registration,
+    is_ticket_code,
+    normalize_ticket_code,
+)
 from events.rules import capacity_refusal, registration_refusal
 
 Status = Registration.Status
@@ -239,3 +251,233 @@ def _tell_everyone(event: Event, kind: str, context: dict) -> None:
             for registration in registrations.select_related("user")
         ]
     )
+
+
+# Staff: publishing, copying, promoting, announcing --------------------------------
+def publish_event(*, event: Event, by: User | None = None) -> Event:
+    """Makes a draft event public. Idempotent; a cancelled event stays cancelled."""
+    return _set_status(event, Event.Status.PUBLISHED, by=by, message="Published.")
+
+
+def unpublish_event(*, event: Event, by: User | None = None) -> Event:
+    """Takes a published event back to draft: its page and sign-ups close to the
+    public. Registrations stay as they are, and come back with the event."""
+    return _set_status(event, Event.Status.DRAFT, by=by, message="Unpublished.")
+
+
+def _set_status(event: Event, status: str, *, by, message: str) -> Event:
+    with transaction.atomic():
+        locked = _lock_event(event.pk)
+        if locked.status == Event.Status.CANCELLED:
+            raise exceptions.EventCancelled()
+        if locked.status != status:
+            locked.status = status
+            locked.save(update_fields=["status", "updated_at"])
+            audit.record(by=by, objects=[locked], message=message)
+    event.status = locked.status
+    return locked
+
+
+def duplicate_event(
+    *,
+    event: Event,
+    city: str,
+    country: str,
+    timezone_name: str,
+    starts_at: datetime,
+    venue_name: str,
+    venue_address: str,
+    by: User | None = None,
+) -> Event:
+    """A draft copy of event in another city and at another time, same length.
+
+    Title, description, capacity, reminders and series are copied; the old city's
+    name in the title becomes the new one. The copy gets a new, unique slug and no
+    registrations. Raises ValidationError when the copy is not a valid event.
+    """
+    title = event.title.replace(event.city, city) if event.city else event.title
+    copy = Event(
+        series=event.series,
+        title=title,
+        description=event.description,
+        city=city,
+        country=country,
+        venue_name=venue_name,
+        venue_address=venue_address,
+        timezone=timezone_name,
+        starts_at=starts_at,
+        ends_at=starts_at + (event.ends_at - event.starts_at),
+        capacity=event.capacity,
+        reminder_offsets=list(event.reminder_offsets),
+        status=Event.Status.DRAFT,
+    )
+    copy.slug = _free_slug(f"{title} {starts_at:%Y-%m-%d}")
+    copy.full_clean()
+    copy.save()
+    audit.record(
+        by=by, objects=[copy], message=f"Copied from {event.slug}.", flag=audit.ADDITION
+    )
+    return copy
+
+
+def _free_slug(text: str) -> str:
+    base = slugify(text)[:90] or "event"
+    slug, n = base, 2
+    while Event.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def promote(*, registration: Registration, by: User | None = None) -> Registration:
+    """Gives a waitlisted person a seat now, ahead of the queue: staff's choice.
+
+    Takes a free seat when there is one; otherwise the capacity rises by one, so
+    capacity still bounds the confirmed count. The person is told ("you're in").
+    Raises RegistrationError when the registration is not waitlisted or the event
+    has started or is cancelled.
+    """
+    with transaction.atomic():
+        event = _lock_event(registration.event_id)
+        current = Registration.objects.select_related("user").get(pk=registration.pk)
+        if current.status != Status.WAITLISTED:
+            raise exceptions.RegistrationError(
+                _("Only someone on the waitlist can be promoted.")
+            )
+        now = timezone.now()
+        if event.status == Event.Status.CANCELLED:
+            raise exceptions.EventCancelled()
+        if now >= event.starts_at:
+            raise exceptions.RegistrationLocked()
+        if _confirmed_count(event) >= event.capacity:
+            event.capacity += 1
+            event.save(update_fields=["capacity", "updated_at"])
+            audit.record(
+                by=by,
+                objects=[event],
+                message=f"Capacity raised to {event.capacity} to promote {current.user}.",
+            )
+        current.status = Status.CONFIRMED
+        current.confirmed_at = now
+        current.save(update_fields=["status", "confirmed_at"])
+        outbox.queue([outbox.for_registration(current, Kind.PROMOTED)])
+        audit.record(by=by, objects=[current], message="Promoted from the waitlist.")
+    return current
+
+
+def resend_confirmation(
+    *, registration: Registration, by: User | None = None
+) -> Message:
+    """Queues a fresh copy of the registration's confirmation (with its invitation).
+
+    Raises RegistrationError when the registration is not confirmed.
+    """
+    if registration.status != Status.CONFIRMED:
+        raise exceptions.RegistrationError(
+            _("Only a confirmed registration has a confirmation to resend.")
+        )
+    message = outbox.for_registration(
+        registration, Kind.CONFIRMED, key=f"resend-{uuid.uuid4().hex[:12]}"
+    )
+    (queued,) = outbox.queue([message])
+    audit.record(by=by, objects=[registration], message="Confirmation resent.")
+    return queued
+
+
+def email_attendees(
+    *, event: Event, subject: str, body: str, key: str, by: User | None = None
+) -> int:
+    """Queues one announcement (subject and body from staff) to each confirmed attendee.
+
+    key names this announcement: sending the same key again (a double click, a
+    resubmitted form) queues nothing new. Returns how many were queued now.
+    """
+    registrations = (
+        Registration.objects.filter(event=event).confirmed().select_related("user")
+    )
+    messages = [
+        outbox.for_registration(
+            registration,
+            Kind.ANNOUNCEMENT,
+            key=key,
+            context={"subject": subject, "body": body},
+        )
+        for registration in registrations
+    ]
+    already = Message.objects.filter(
+        dedupe_key__in=[message.dedupe_key for message in messages]
+    ).count()
+    outbox.queue_ignoring_duplicates(messages)
+    queued = len(messages) - already
+    if queued:
+        audit.record(
+            by=by,
+            objects=[event],
+            message=f"Emailed {queued} confirmed attendees: {subject}",
+        )
+    return queued
+
+
+# Check-in ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CheckIn:
+    registration: Registration
+    first: bool  # False: the ticket had been checked in before, at checked_in_at
+
+
+def check_in(*, event: Event, code: str, by: User | None) -> CheckIn:
+    """Checks in the holder of the ticket code at event's door.
+
+    Idempotent and safe when two people scan the same ticket at once: one
+    conditional UPDATE sets the check-in time only where it is empty, so exactly one
+    scan records it and the others learn when that was. Raises a CheckInRefused
+    subclass for an unknown code, a ticket for another event, a registration that
+    is not confirmed, or a cancelled event. Changes nothing when it refuses.
+    """
+    normalized = normalize_ticket_code(code)
+    registration = None
+    if is_ticket_code(normalized):  # anything else (NUL, 1 KB of text) never queries
+        registration = (
+            Registration.objects.select_related("user", "checked_in_by")
+            .filter(ticket_code=normalized)
+            .first()
+        )
+    if registration is None:
+        raise exceptions.UnknownTicket()
+    if registration.event_id != event.pk:
+        raise exceptions.TicketForAnotherEvent()
+    if event.status == Event.Status.CANCELLED:
+        raise exceptions.EventNotOpenForCheckIn()
+    _raise_unless_confirmed(registration)
+    now = timezone.now()
+    recorded = Registration.objects.filter(
+        pk=registration.pk, status=Status.CONFIRMED, checked_in_at__isnull=True
+    ).update(checked_in_at=now, checked_in_by=by)
+    if recorded:
+        registration.checked_in_at, registration.checked_in_by = now, by
+        audit.record(by=by, objects=[registration], message="Checked in.")
+        return CheckIn(registration=registration, first=True)
+    registration.refresh_from_db(fields=["status", "checked_in_at", "checked_in_by"])
+    _raise_unless_confirmed(registration)  # cancelled while we looked
+    return CheckIn(registration=registration, first=False)
+
+
+def _raise_unless_confirmed(registration: Registration) -> None:
+    if registration.status == Status.CANCELLED:
+        raise exceptions.TicketNotConfirmed(_("This registration was cancelled."))
+    if registration.status == Status.WAITLISTED:
+        raise exceptions.TicketNotConfirmed(
+            _("This person is on the waitlist, not confirmed: no seat yet.")
+        )
+
+
+def undo_check_in(
+    *, registration: Registration, by: User | None = None
+) -> Registration:
+    """Clears a check-in made by mistake. Idempotent."""
+    undone = Registration.objects.filter(
+        pk=registration.pk, checked_in_at__isnull=False
+    ).update(checked_in_at=None, checked_in_by=None)
+    registration.checked_in_at = registration.checked_in_by = None
+    if undone:
+        audit.record(by=by, objects=[registration], message="Check-in undone.")
+    return registration

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from events import views
+from events import views, views_checkin
 
 app_name = "events"
 
@@ -11,4 +11,10 @@ urlpatterns = [
     path("registrations/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("release/<str:token>/", views.release, name="release"),
     path("me/", views.my_registrations, name="my_registrations"),
+    path("me/tickets/<str:code>/", views_checkin.ticket, name="ticket"),
+    path("checkin/<slug:slug>/", views_checkin.checkin_page, name="checkin"),
+    path("checkin/<slug:slug>/scan/", views_checkin.checkin_scan, name="checkin_scan"),
+    path(
+        "checkin/<slug:slug>/stats/", views_checkin.checkin_stats, name="checkin_stats"
+    ),
 ]

@@ -1,0 +1,202 @@
+"""The door: check-in pages for staff and volunteers, and the attendee's ticket.
+
+Check-in works without JavaScript: the page's form posts to checkin_scan, which
+renders the page again with the result. With JavaScript (static/events/checkin.js)
+the same form is sent by fetch() with ``Accept: application/json`` and the answer is
+JSON; the camera scan submits the code it reads through the same form.
+"""
+
+from dataclasses import asdict, dataclass
+
+import segno
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import dateformat
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from events import exceptions, selectors, services
+from events.forms import TicketCodeForm
+from events.models import (
+    Event,
+    Registration,
+    grouped_ticket_code,
+    is_ticket_code,
+    normalize_ticket_code,
+)
+from events.templatetags.turnout import zone_abbreviation
+
+Status = Registration.Status
+CHECK_IN_PERMISSION = "events.check_in"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the door is told about one code: the same for the page and for JSON."""
+
+    ok: bool
+    status: str  # "checked_in", "already_checked_in", or why the code was refused
+    headline: str  # the attendee's name, or "Not checked in"
+    message: str
+    name: str = ""
+    first: bool = False
+    checked_in_at: str = ""  # ISO 8601
+    checked_in_at_local: str = ""  # HH:MM and zone, at the venue
+    checked_in_by: str = ""
+
+    @property
+    def tone(self) -> str:
+        if not self.ok:
+            return "danger"
+        return "success" if self.first else "warning"
+
+
+def _admitted(check_in: services.CheckIn, event: Event) -> Outcome:
+    registration = check_in.registration
+    name = registration.user.get_full_name()
+    local = registration.checked_in_at.astimezone(event.zone)
+    at = f"{dateformat.format(local, 'H:i')} {zone_abbreviation(local)}"
+    by = registration.checked_in_by
+    by_name = by.get_full_name() if by else ""
+    if check_in.first:
+        message = _("Checked in ✓")
+    elif by_name:
+        message = _("Already checked in at %(time)s by %(person)s.") % {
+            "time": at,
+            "person": by_name,
+        }
+    else:
+        message = _("Already checked in at %(time)s.") % {"time": at}
+    return Outcome(
+        ok=True,
+        status="checked_in" if check_in.first else "already_checked_in",
+        headline=name,
+        message=message,
+        name=name,
+        first=check_in.first,
+        checked_in_at=registration.checked_in_at.isoformat(),
+        checked_in_at_local=at,
+        checked_in_by=by_name,
+    )
+
+
+def _refused(status: str, message: str) -> Outcome:
+    return Outcome(
+        ok=False, status=status, headline=_("Not checked in"), message=str(message)
+    )
+
+
+def _render_door(request, event, *, form=None, result=None, status=200):
+    context = {"event": event, "form": form or TicketCodeForm(), "result": result}
+    return render(request, "events/checkin.html", context, status=status)
+
+
+@login_required
+@permission_required(CHECK_IN_PERMISSION, raise_exception=True)
+@require_GET
+def checkin_page(request, slug):
+    """The door's page: type or scan a code, see who it is, count who is in."""
+    return _render_door(
+        request, get_object_or_404(selectors.with_door_counts(Event.objects), slug=slug)
+    )
+
+
+@login_required
+@permission_required(CHECK_IN_PERMISSION, raise_exception=True)
+@require_POST
+def checkin_scan(request, slug):
+    """Checks in the holder of the posted code, through services.check_in.
+
+    Answers JSON when the request prefers application/json, else the check-in page
+    rendered again with the result. The status code is the same for both:
+
+    - 200: the code was read. ``ok`` is true for a check-in (``first`` false when it
+      had been checked in before, with when and by whom), false with ``status``
+      naming the reason when the ticket is refused (unknown code, another event,
+      not confirmed, cancelled event). A refused ticket is a normal outcome at the
+      door, not a fault in the request, and changes nothing.
+    - 400: there was nothing to read: no code, or input no ticket code can be (far
+      too long, control characters). ``ok`` is false, ``status`` is "invalid".
+    - 403 without the check-in permission, 404 for an unknown event, 405 for
+      anything but POST.
+    """
+    event = get_object_or_404(Event, slug=slug)
+    form = TicketCodeForm(request.POST)
+    if form.is_valid():
+        try:
+            check_in = services.check_in(
+                event=event, code=form.cleaned_data["code"], by=request.user
+            )
+        except exceptions.CheckInRefused as refusal:
+            outcome = _refused(refusal.code, refusal.message)
+        else:
+            outcome = _admitted(check_in, event)
+        status = 200
+    else:
+        outcome = _refused("invalid", form.errors["code"][0])
+        status = 400
+    if request.get_preferred_type(["text/html", "application/json"]) == (
+        "application/json"
+    ):
+        return JsonResponse(asdict(outcome), status=status)
+    door = selectors.with_door_counts(Event.objects).get(pk=event.pk)
+    return _render_door(request, door, result=outcome, status=status)
+
+
+@login_required
+@permission_required(CHECK_IN_PERMISSION, raise_exception=True)
+@require_GET
+def checkin_stats(request, slug):
+    """The counter, as JSON: {"checked_in": n, "confirmed": m}, in one query."""
+    event = get_object_or_404(selectors.with_door_counts(Event.objects), slug=slug)
+    return JsonResponse(
+        {"checked_in": event.checked_in_count, "confirmed": event.confirmed_count}
+    )
+
+
+def ticket_qr_svg(code: str, *, title: str) -> str:
+    """The code as a QR code, inline SVG that scales to its box.
+
+    A full QR code, never a Micro QR (which segno picks for short data and phone
+    cameras do not read), with a white quiet zone so it scans in dark mode too.
+    """
+    qr = segno.make_qr(code, error="m")
+    return qr.svg_inline(
+        title=title, svgclass="ticket-qr", lineclass=None, omitsize=True, light="#fff"
+    )
+
+
+@require_GET
+@login_required
+def ticket(request, code):
+    """The attendee's own ticket: its code, and a QR code while it admits them.
+
+    Any code that is not one of the viewer's tickets is a 404, never a 403, so
+    codes cannot be probed.
+    """
+    normalized = normalize_ticket_code(code)
+    if not is_ticket_code(normalized):
+        raise Http404
+    registration = get_object_or_404(
+        Registration.objects.select_related("event", "event__series", "user"),
+        ticket_code=normalized,
+        user=request.user,
+    )
+    grouped = grouped_ticket_code(registration.ticket_code)
+    admits = (
+        registration.status == Status.CONFIRMED
+        and registration.event.status != Event.Status.CANCELLED
+    )
+    qr = ""
+    if admits:
+        title = _("QR code for ticket %(code)s") % {"code": grouped}
+        qr = mark_safe(ticket_qr_svg(registration.ticket_code, title=title))  # noqa: S308 -- segno escapes the title; the rest is its own markup
+    context = {
+        "registration": registration,
+        "event": registration.event,
+        "grouped_code": grouped,
+        "qr_svg": qr,
+    }
+    return render(request, "events/ticket.html", context)

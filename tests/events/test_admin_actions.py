@@ -1,0 +1,434 @@
+"""Staff actions in the admin: each calls a service and leaves a record of who did it."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from events import exports, services
+from events.models import Event, Message, Registration
+from tests.factories import EventFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Status = Registration.Status
+
+
+def events_url():
+    return reverse("admin:events_event_changelist")
+
+
+def registrations_url():
+    return reverse("admin:events_registration_changelist")
+
+
+def act(client, url, action, objects, **extra):
+    return client.post(
+        url,
+        {"action": action, "_selected_action": [o.pk for o in objects], **extra},
+    )
+
+
+def logged(obj) -> list[str]:
+    return list(
+        LogEntry.objects.filter(
+            object_id=str(obj.pk), content_type=ContentType.objects.get_for_model(obj)
+        )
+        .order_by("pk")
+        .values_list("change_message", flat=True)
+    )
+
+
+def test_publish_and_unpublish_go_through_the_service_and_are_logged(
+    admin_client, admin_user
+):
+    event = EventFactory(status=Event.Status.DRAFT)
+
+    assert act(admin_client, events_url(), "publish", [event]).status_code == 302
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED
+
+    assert act(admin_client, events_url(), "unpublish", [event]).status_code == 302
+    event.refresh_from_db()
+    assert event.status == Event.Status.DRAFT
+    assert logged(event) == ["Published.", "Unpublished."]
+    assert set(LogEntry.objects.values_list("user", flat=True)) == {admin_user.pk}
+
+
+def test_publishing_a_cancelled_event_is_refused_with_a_message(admin_client):
+    event = EventFactory(status=Event.Status.CANCELLED)
+
+    response = act(admin_client, events_url(), "publish", [event])
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
+    page = admin_client.get(events_url()).content.decode()
+    assert "This event has been cancelled." in page
+
+
+def test_cancel_action_asks_first_then_tells_everyone_once(admin_client):
+    event = EventFactory(capacity=1)
+    confirmed = services.register(event=event, user=UserFactory())
+    waiting = services.register(event=event, user=UserFactory())
+
+    asked = act(admin_client, events_url(), "cancel_events", [event])
+    assert asked.status_code == 200
+    assert "2 people will be told" in asked.content.decode()
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED  # nothing yet
+
+    for _ in range(2):  # a second submit changes nothing more
+        done = act(admin_client, events_url(), "cancel_events", [event], confirm="yes")
+        assert done.status_code == 302
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
+    told = Message.objects.filter(kind=Message.Kind.EVENT_CANCELLED)
+    assert sorted(told.values_list("registration", flat=True)) == sorted(
+        [confirmed.pk, waiting.pk]
+    )
+    assert logged(event) == ["Cancelled."]
+
+
+def test_duplicate_makes_a_draft_in_another_city_at_its_local_time(admin_client):
+    event = EventFactory(
+        title="Turnout San Francisco", city="San Francisco", capacity=120
+    )
+    services.register(event=event, user=UserFactory())
+    day = (timezone.now() + timedelta(days=60)).date()
+
+    form = act(admin_client, events_url(), "duplicate", [event])
+    assert form.status_code == 200
+    response = act(
+        admin_client,
+        events_url(),
+        "duplicate",
+        [event],
+        confirm="yes",
+        title="Turnout Tokyo",
+        city="Tokyo",
+        country="JP",
+        timezone="Asia/Tokyo",
+        starts_at_0=day.isoformat(),
+        starts_at_1="18:30:00",
+        venue_name="Shibuya Hall",
+        venue_address="1-1 Shibuya, Tokyo",
+    )
+
+    copy = Event.objects.exclude(pk=event.pk).get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:events_event_change", args=[copy.pk])
+    assert (copy.title, copy.city, copy.country.code, copy.timezone) == (
+        "Turnout Tokyo",
+        "Tokyo",
+        "JP",
+        "Asia/Tokyo",
+    )
+    local = copy.starts_at.astimezone(copy.zone)
+    assert (local.date(), local.strftime("%H:%M")) == (day, "18:30")
+    assert copy.ends_at - copy.starts_at == event.ends_at - event.starts_at
+    assert (copy.status, copy.capacity, copy.registrations.count()) == (
+        Event.Status.DRAFT,
+        120,
+        0,
+    )
+    assert copy.slug != event.slug and copy.slug.startswith("turnout-tokyo-")
+
+
+def test_duplicate_with_bad_input_shows_the_form_again_and_creates_nothing(
+    admin_client,
+):
+    event = EventFactory()
+
+    response = act(
+        admin_client,
+        events_url(),
+        "duplicate",
+        [event],
+        confirm="yes",
+        title="Copy",
+        city="Paris",
+        country="FR",
+        timezone="Mars/Olympus_Mons",
+        starts_at_0="not a date",
+        starts_at_1="18:00",
+        venue_name="",
+        venue_address="",
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Select a valid choice." in page and "Enter a valid date." in page
+    assert Event.objects.count() == 1
+
+
+def test_export_streams_every_registration_and_neutralises_formulas(admin_client):
+    event = EventFactory(capacity=1, title='=HYPERLINK("http://evil")')
+    alice = UserFactory(name="@SUM(A1:A9)", email="alice@example.com")
+    bob = UserFactory(name="Bob", email="bob@example.com")
+    services.register(event=event, user=alice)
+    services.register(event=event, user=bob)
+
+    response = act(admin_client, events_url(), "export_attendees", [event])
+
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode()
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    assert rows[0] == exports.header()
+    assert [row[2:6] for row in rows[1:]] == [
+        ["'@SUM(A1:A9)", "alice@example.com", "Confirmed", ""],
+        ["Bob", "bob@example.com", "Waitlisted", "1"],
+    ]
+    assert {row[0] for row in rows[1:]} == {'\'=HYPERLINK("http://evil")'}
+    assert logged(event) == ["Attendees exported."]
+
+
+@pytest.mark.parametrize(
+    ("value", "written"),
+    [
+        ("=1+2", "'=1+2"),
+        ("+1", "'+1"),
+        ("-1", "'-1"),
+        ("@cmd", "'@cmd"),
+        ("\tTab", "'\tTab"),
+        ("\rCR", "'\rCR"),
+        ("Plain", "Plain"),
+        ("a=b", "a=b"),
+        (None, ""),
+        (7, "7"),
+    ],
+)
+def test_neutralize_makes_formula_cells_text(value, written):
+    assert exports.neutralize(value) == written
+
+
+def test_email_attendees_previews_then_queues_once_per_confirmed_attendee(
+    admin_client,
+):
+    event = EventFactory(capacity=2)
+    first, second = (services.register(event=event, user=UserFactory()) for _ in "ab")
+    services.register(event=event, user=UserFactory())  # waitlisted: not emailed
+    Message.objects.all().delete()
+
+    form = act(admin_client, events_url(), "email_attendees", [event])
+    assert form.status_code == 200
+    key = form.context["form"]["key"].value()
+    fields = {"subject": "Doors at 5:30", "body": "Bring <b>a laptop</b>.", "key": key}
+    preview = act(
+        admin_client, events_url(), "email_attendees", [event], confirm="no", **fields
+    )
+    assert preview.status_code == 200
+    assert (
+        preview.context["preview"].subject == f"[Turnout] {event.title}: Doors at 5:30"
+    )
+    assert "Bring &lt;b&gt;a laptop&lt;/b&gt;." in preview.context["preview"].html
+    assert not Message.objects.exists()  # a preview sends nothing
+
+    for _ in range(2):  # sent twice (a double click): queued once
+        sent = act(
+            admin_client,
+            events_url(),
+            "email_attendees",
+            [event],
+            confirm="yes",
+            **fields,
+        )
+        assert sent.status_code == 302
+    queued = Message.objects.filter(kind=Message.Kind.ANNOUNCEMENT)
+    assert sorted(queued.values_list("registration", flat=True)) == [
+        first.pk,
+        second.pk,
+    ]
+    assert logged(event) == ["Emailed 2 confirmed attendees: Doors at 5:30"]
+
+
+def test_announcement_is_delivered_with_the_staff_text(admin_client, mailbox):
+    event = EventFactory()
+    registration = services.register(event=event, user=UserFactory())
+    mailbox()
+    services.email_attendees(
+        event=event, subject="Change of room", body="Room 2, upstairs.", key="k1"
+    )
+
+    (*_, email) = mailbox()
+
+    assert email.to == [registration.user.email]
+    assert email.subject == f"[Turnout] {event.title}: Change of room"
+    assert "Room 2, upstairs." in email.body
+
+
+def test_registration_actions_check_in_promote_resend(admin_client, admin_user):
+    event = EventFactory(capacity=1)
+    confirmed = services.register(event=event, user=UserFactory())
+    waiting = services.register(event=event, user=UserFactory())
+
+    act(admin_client, registrations_url(), "check_in", [confirmed])
+    confirmed.refresh_from_db()
+    assert confirmed.checked_in_at is not None
+    assert confirmed.checked_in_by == admin_user
+    act(admin_client, registrations_url(), "undo_check_in", [confirmed])
+    confirmed.refresh_from_db()
+    assert confirmed.checked_in_at is None
+
+    act(admin_client, registrations_url(), "promote", [waiting])
+    waiting.refresh_from_db()
+    event.refresh_from_db()
+    assert waiting.status == Status.CONFIRMED
+    assert event.capacity == 2  # the room grew by the seat staff gave
+    assert event.registrations.confirmed().count() == 2
+
+    act(admin_client, registrations_url(), "resend_confirmation", [confirmed])
+    confirmations = Message.objects.filter(
+        registration=confirmed, kind=Message.Kind.CONFIRMED
+    )
+    assert confirmations.count() == 2
+    assert logged(confirmed) == [
+        "Checked in.",
+        "Check-in undone.",
+        "Confirmation resent.",
+    ]
+    assert logged(waiting) == ["Promoted from the waitlist."]
+
+
+def test_promote_takes_a_free_seat_without_growing_the_room():
+    event = EventFactory(capacity=1)
+    waiting = services.register(event=EventFactory(capacity=0), user=UserFactory())
+    other = Registration.objects.create(
+        event=event,
+        user=UserFactory(),
+        status=Status.WAITLISTED,
+        waitlisted_at=timezone.now(),
+    )
+
+    services.promote(registration=other)
+
+    event.refresh_from_db()
+    assert event.capacity == 1
+    assert Registration.objects.get(pk=other.pk).status == Status.CONFIRMED
+    with pytest.raises(services.exceptions.RegistrationError):
+        services.promote(registration=other)  # no longer waiting
+    assert waiting.status == Status.WAITLISTED
+
+
+def test_event_page_lists_its_registrations_in_one_query(admin_client):
+    event = EventFactory(capacity=1)
+    services.register(event=event, user=UserFactory(name="Ada Lovelace"))
+    services.register(event=event, user=UserFactory(name="Grace Hopper"))
+
+    page = admin_client.get(reverse("admin:events_event_change", args=[event.pk]))
+
+    content = page.content.decode()
+    assert content.index("Ada Lovelace") < content.index("Grace Hopper")
+    assert "?event__id__exact=" in content
+
+
+def test_event_change_list_queries_do_not_grow_from_5_to_500_events(admin_client):
+    def list_queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(events_url())
+            assert response.status_code == 200
+        return len(captured), response.context["cl"].result_count
+
+    template = EventFactory.build()
+    now = timezone.now()
+
+    def make(n, start):
+        Event.objects.bulk_create(
+            Event(
+                series=template.series if template.series.pk else None,
+                title=f"Stop {i}",
+                slug=f"stop-{start + i}",
+                city=f"City {i % 7}",
+                country="US",
+                venue_name="Hall",
+                venue_address="Street",
+                timezone="America/Los_Angeles",
+                starts_at=now + timedelta(days=i + 1),
+                ends_at=now + timedelta(days=i + 1, hours=2),
+                capacity=10,
+                status=Event.Status.PUBLISHED,
+            )
+            for i in range(n)
+        )
+
+    EventFactory()  # saves the series
+    Event.objects.all().delete()
+    template = EventFactory(slug="first")
+    make(4, 0)
+    small, counted = list_queries()
+    assert counted == 5
+    make(495, 1000)
+    large, counted = list_queries()
+    assert counted == 500
+    assert large == small
+
+
+def test_registration_filters_and_search(admin_client):
+    event = EventFactory(capacity=1)
+    ada = services.register(event=event, user=UserFactory(name="Ada Lovelace"))
+    services.register(event=event, user=UserFactory(name="Grace Hopper"))
+    services.check_in(event=event, code=ada.ticket_code, by=None)
+
+    def shown(**params):
+        response = admin_client.get(registrations_url(), params)
+        return [r.user.name for r in response.context["cl"].result_list]
+
+    assert shown(checked_in="yes") == ["Ada Lovelace"]
+    assert shown(checked_in="no") == ["Grace Hopper"]
+    assert shown(status__exact="waitlisted") == ["Grace Hopper"]
+    assert shown(q="lovelace") == ["Ada Lovelace"]
+    assert shown(q=ada.user.email) == ["Ada Lovelace"]
+
+
+def test_event_filters_city_and_when(admin_client):
+    now = timezone.now()
+    EventFactory(city="Tokyo", title="Tokyo stop")
+    EventFactory(
+        city="Paris",
+        title="Past Paris",
+        starts_at=now - timedelta(days=3),
+        ends_at=now - timedelta(days=3) + timedelta(hours=2),
+    )
+
+    def shown(**params):
+        response = admin_client.get(events_url(), params)
+        return [e.title for e in response.context["cl"].result_list]
+
+    assert shown(city="Tokyo") == ["Tokyo stop"]
+    assert shown(when="past") == ["Past Paris"]
+    assert shown(when="upcoming") == ["Tokyo stop"]
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"timezone": "Nowhere/Land"}, "Select a valid choice."),
+        ({"ends_at_0": "2000-01-01"}, "The event must end after it starts."),
+        ({"capacity": "-1"}, "Ensure this value is greater than or equal to 0."),
+        ({"slug": "not a slug!"}, "Enter a valid “slug”"),
+    ],
+)
+def test_event_form_explains_bad_input(admin_client, changes, message):
+    from tests.events.test_admin import change_form_data
+
+    event = EventFactory()
+    before = Event.objects.values().get(pk=event.pk)
+
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, **changes),
+    )
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Event.objects.values().get(pk=event.pk) == before
