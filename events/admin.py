@@ -427,7 +427,11 @@ class EventAdmin(admin.ModelAdmin):
                         % {"count": queued},
                     )
                     return None
-                preview = emails.render(self._sample_announcement(event, data))
+                sample = self._sample_announcement(event, data)
+                preview = emails.render(sample)
+                preview.html = emails.html_for_browser(
+                    preview.html, sample.registration
+                )
         else:
             form = EmailAttendeesForm(initial={"key": uuid.uuid4().hex})
         return self._action_page(
@@ -709,7 +713,7 @@ class MessageAdmin(admin.ModelAdmin):
         return format_html(
             '<iframe sandbox srcdoc="{}" title="{}" style="width:100%;max-width:640px;'
             'height:480px;border:1px solid #ccc;"></iframe>',
-            message.body_html,
+            emails.html_for_browser(message.body_html, message.registration),
             _("HTML part"),
         )
 
@@ -753,7 +757,9 @@ class MessageAdmin(admin.ModelAdmin):
         """Every template rendered with sample data (no rows are read or written)."""
         previews = []
         for sample in emails.sample_messages():
-            previews.append((sample, emails.render(sample)))
+            rendered = emails.render(sample)
+            rendered.html = emails.html_for_browser(rendered.html, sample.registration)
+            previews.append((sample, rendered))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Email previews"),

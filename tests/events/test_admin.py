@@ -289,4 +289,7 @@ def test_admin_previews_every_template(admin_client):
         if kind != Message.Kind.ACCOUNT:
             assert str(kind.label) in content
     assert "BEGIN:VCALENDAR" in content
+    # The confirmation's QR code shows in the browser: inlined, not a cid: URL.
+    assert "data:image/png;base64," in content
+    assert "cid:ticket-" not in content
     assert not Message.objects.exists()
