@@ -28,3 +28,19 @@ def stop_reminders(*, user: User) -> User:
     user.email_reminders = False
     user.save(update_fields=["email_reminders"])
     return user
+
+
+def set_language(*, user: User, language: str) -> User:
+    """Saves the reader's language (one of settings.LANGUAGES); emails follow it."""
+    user.language = language
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["language"])
+    return user
+
+
+def set_timezone(*, user: User, timezone: str) -> User:
+    """Saves the zone the reader's clock is in (an IANA name, or "" for none)."""
+    user.timezone = timezone
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["timezone"])
+    return user

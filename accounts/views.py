@@ -1,14 +1,20 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts import services
 from accounts.forms import ProfileForm
 from accounts.models import User
 from accounts.services import UNSUBSCRIBE_SALT, stop_reminders, update_profile
+from accounts.timezones import is_timezone
+from config.middleware import SESSION_TIMEZONE
 
 
 @require_http_methods(["GET", "POST"])
@@ -41,3 +47,41 @@ def unsubscribe(request, token):
         "accounts/unsubscribe.html",
         {"done": request.method == "POST" or not user.email_reminders},
     )
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if safe else "/"
+
+
+@require_http_methods(["POST"])
+def set_language(request):
+    """The language switcher: Django's set_language (cookie, for every visitor),
+    and for a signed-in reader the profile too, so emails follow."""
+    language = request.POST.get("language", "")
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        return render(request, "400.html", status=400)
+    response = i18n.set_language(request)
+    if request.user.is_authenticated:
+        services.set_language(user=request.user, language=language)
+    return response
+
+
+@require_http_methods(["POST"])
+def set_timezone(request):
+    """Shows times in the zone the browser detected, once the reader accepts it:
+    saved to the profile when signed in, else for this session."""
+    zone = request.POST.get("timezone", "")
+    if not is_timezone(zone):
+        return render(request, "400.html", status=400)
+    if request.user.is_authenticated:
+        services.set_timezone(user=request.user, timezone=zone)
+    else:
+        request.session[SESSION_TIMEZONE] = zone
+    messages.success(
+        request, _("Times are now also shown in %(zone)s.") % {"zone": zone}
+    )
+    return redirect(_next_url(request))

@@ -10,7 +10,6 @@ from pathlib import Path
 import environ
 import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 from kombu import Exchange, Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,6 +46,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
+    "parler",
     "accounts",
     "events",
 ]
@@ -55,9 +55,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "config.middleware.ViewerPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -229,8 +231,23 @@ ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
 
 # Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# Each name in its own language, so a reader finds theirs whatever the page's.
+LANGUAGES = [
+    ("en", "English"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("de", "Deutsch"),
+    ("ja", "日本語"),
+    ("pt-br", "Português (Brasil)"),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Event titles and descriptions, per language (django-parler). No global fallback:
+# an event missing the reader's language shows its own (events.models.Event).
+PARLER_LANGUAGES = {
+    None: tuple({"code": code} for code, _name in LANGUAGES),
+    "default": {"fallbacks": [], "hide_untranslated": False},
+}
+PARLER_DEFAULT_LANGUAGE_CODE = LANGUAGE_CODE
 USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True

@@ -2,7 +2,7 @@ import uuid
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.loader import render_to_string
@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
+from parler.admin import TranslatableAdmin
+from parler.forms import TranslatableModelForm
 
 from accounts.timezones import is_timezone
 from events import audit, emails, exports, outbox, selectors, services
@@ -69,12 +71,25 @@ class EventSeriesAdmin(admin.ModelAdmin):
         return series.upcoming_total
 
 
-class EventAdminForm(forms.ModelForm):
+class EventAdminForm(TranslatableModelForm):
     reminder_offsets = ReminderOffsetsField(label=_("Reminders (hours before)"))
 
     class Meta:
         model = Event
         fields = "__all__"  # noqa: DJ007 -- the ModelAdmin chooses what is shown
+
+    def clean_status(self):
+        status = self.cleaned_data["status"]
+        was = self.instance.status if self.instance.pk else None
+        if was == Event.Status.CANCELLED and status != Event.Status.CANCELLED:
+            raise forms.ValidationError(
+                _(
+                    "A cancelled event stays cancelled: its attendees were told. "
+                    "Duplicate it to hold it again."
+                ),
+                code="cancelled",
+            )
+        return status
 
     def clean_capacity(self):
         capacity = self.cleaned_data["capacity"]
@@ -130,7 +145,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(admin.ModelAdmin):
+class EventAdmin(TranslatableAdmin):
     form = EventAdminForm
     list_display = (
         "title",
@@ -144,8 +159,7 @@ class EventAdmin(admin.ModelAdmin):
         "fill",
     )
     list_filter = ("series", CountryFilter, CityFilter, "status", WhenFilter)
-    search_fields = ("title", "city", "venue_name", "slug")
-    prepopulated_fields = {"slug": ("title",)}
+    search_fields = ("translations__title", "city", "venue_name", "slug")
     date_hierarchy = "starts_at"
     list_select_related = ("series",)
     readonly_fields = ("registrations_table",)
@@ -158,8 +172,19 @@ class EventAdmin(admin.ModelAdmin):
         "email_attendees",
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        """The registrations table only for those who may see registrations."""
+        if request.user.has_perm("events.view_registration"):
+            return self.readonly_fields
+        return ()
+
     def get_queryset(self, request):
-        return selectors.with_admin_counts(super().get_queryset(request))
+        return selectors.with_admin_counts(
+            super().get_queryset(request).prefetch_related("translations")
+        )
+
+    def get_prepopulated_fields(self, request, obj=None):
+        return {"slug": ("title",)}
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Shows and reads the event's times in its own zone (the one being submitted,
@@ -223,13 +248,17 @@ class EventAdmin(admin.ModelAdmin):
         if not change:
             obj.save()
             return
-        through_services = {"id", "capacity", "sequence", *services.DETAIL_FIELDS}
-        cancelling = (
-            "status" in form.changed_data
-            and form.cleaned_data["status"] == Event.Status.CANCELLED
+        # Status changes go through their services too (publish, unpublish, cancel).
+        through_services = {
+            "id",
+            "capacity",
+            "sequence",
+            "status",
+            *services.DETAIL_FIELDS,
+        }
+        new_status = (
+            form.cleaned_data["status"] if "status" in form.changed_data else None
         )
-        if cancelling:
-            through_services.add("status")
         other_fields = [
             f.name for f in obj._meta.concrete_fields if f.name not in through_services
         ]
@@ -251,11 +280,15 @@ class EventAdmin(admin.ModelAdmin):
                 services.set_capacity(event=obj, capacity=form.cleaned_data["capacity"])
             except CapacityError as error:
                 messages.error(request, error.message)
-        if cancelling:
+        if new_status == Event.Status.CANCELLED:
             services.cancel_event(event=obj)
             messages.info(
                 request, _("The event is cancelled; attendees are being told.")
             )
+        elif new_status == Event.Status.PUBLISHED:
+            services.publish_event(event=obj, by=request.user)
+        elif new_status == Event.Status.DRAFT:
+            services.unpublish_event(event=obj, by=request.user)
         obj.refresh_from_db()
 
     # Actions: each calls a service ------------------------------------------------
@@ -345,14 +378,12 @@ class EventAdmin(admin.ModelAdmin):
                         starts_at=data["starts_at"],
                         venue_name=data["venue_name"],
                         venue_address=data["venue_address"],
+                        title=data["title"],
                         by=request.user,
                     )
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
-                    if data["title"] != copy.title:
-                        copy.title = data["title"]
-                        copy.save(update_fields=["title", "updated_at"])
                     self.message_user(
                         request,
                         _("Draft created: %(title)s. Check it, then publish it.")
@@ -364,10 +395,8 @@ class EventAdmin(admin.ModelAdmin):
         else:
             form = DuplicateEventForm(
                 initial={
-                    "title": event.title,
                     "country": event.country,
                     "timezone": event.timezone,
-                    "venue_name": "",
                 }
             )
         return self._action_page(
@@ -477,12 +506,28 @@ class EventAdmin(admin.ModelAdmin):
                 "action": action,
                 "queryset": queryset,
                 "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+                # "Select all N" (every page): the next step acts on all of them too.
+                "select_across": request.POST.get("select_across", "0") == "1",
                 **context,
             },
         )
 
     def has_view_registrations_permission(self, request):
         return request.user.has_perm("events.view_registration")
+
+
+class EventFilter(admin.SimpleListFilter):
+    """By event, latest first, titles fetched in one query (not one per event)."""
+
+    title = _("event")
+    parameter_name = "event__id__exact"
+
+    def lookups(self, request, model_admin):
+        events = Event.objects.prefetch_related("translations").order_by("-starts_at")
+        return [(str(event.pk), str(event)) for event in events]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(event_id=self.value()) if self.value() else queryset
 
 
 class CheckedInFilter(admin.SimpleListFilter):
@@ -513,7 +558,7 @@ class RegistrationAdmin(admin.ModelAdmin):
         "created_at",
         "checked_in_at",
     )
-    list_filter = ("status", CheckedInFilter, "event")
+    list_filter = ("status", CheckedInFilter, EventFilter)
     search_fields = ("user__email", "user__name", "ticket_code")
     list_select_related = ("user", "event")
     readonly_fields = (
@@ -539,7 +584,9 @@ class RegistrationAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request):
-        return selectors.with_waitlist_position(super().get_queryset(request))
+        return selectors.with_waitlist_position(
+            super().get_queryset(request).prefetch_related("event__translations")
+        )
 
     def has_add_permission(self, request):
         return False
@@ -655,10 +702,14 @@ class MessageAdmin(admin.ModelAdmin):
         "sent_at",
         "short_error",
     )
-    list_filter = ("status", "kind", "event")
+    list_filter = ("status", "kind", EventFilter)
     search_fields = ("to_email", "subject", "user__name")
     list_select_related = ("event",)
     date_hierarchy = "created_at"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("event__translations")
+
     actions = ["resend"]
     fields = (
         "kind",
@@ -735,6 +786,7 @@ class MessageAdmin(admin.ModelAdmin):
                 )
                 continue
             outbox.resend(message)
+            audit.record(by=request.user, objects=[message], message="Resent.")
             count += 1
         self.message_user(
             request,
@@ -755,6 +807,8 @@ class MessageAdmin(admin.ModelAdmin):
 
     def preview_view(self, request):
         """Every template rendered with sample data (no rows are read or written)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         previews = []
         for sample in emails.sample_messages():
             rendered = emails.render(sample)

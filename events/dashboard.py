@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.db.models.functions import TruncDate
 
 from events.models import Event, Registration
-from events.selectors import with_seat_counts
+from events.selectors import with_admin_counts
 
 
 @dataclass(frozen=True)
@@ -30,19 +30,12 @@ class EventFill:
 
 def upcoming(*, now: datetime, limit: int = 10) -> list[EventFill]:
     """Published and draft events that have not ended at now, soonest first, at
-    most limit of them, with their seat counts. One query."""
+    most limit of them, with their seat counts. Two queries: the events with their
+    counts, and their titles."""
     events = Event.objects.filter(
         status__in=[Event.Status.PUBLISHED, Event.Status.DRAFT], ends_at__gt=now
-    )
-    events = (
-        with_seat_counts(events)
-        .annotate(
-            checked_in_count=Count(
-                "registrations", filter=Q(registrations__checked_in_at__isnull=False)
-            )
-        )
-        .order_by("starts_at", "pk")[:limit]
-    )
+    ).prefetch_related("translations")
+    events = with_admin_counts(events).order_by("starts_at", "pk")[:limit]
     return [
         EventFill(
             event=event,

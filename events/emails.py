@@ -43,6 +43,7 @@ Kind = Message.Kind
 RELEASE_SALT = "turnout.release-seat"
 # The emails that carry the ticket: the code, its QR code inline and a link to it.
 TICKET_KINDS = (Kind.CONFIRMED, Kind.PROMOTED)
+SUBJECT_MAX = Message._meta.get_field("subject").max_length
 TICKET_QR_SCALE = 6  # pixels per module: 174 px square with the quiet zone
 
 
@@ -122,8 +123,10 @@ def _subject(message: Message, event: Event | None) -> str:
         Kind.REMINDER: _("Reminder: %(event)s starts %(when)s"),
     }
     if message.kind == Kind.ANNOUNCEMENT:
-        # Staff's own words; no % interpolation of what they typed.
-        return f"[Turnout] {title}: {message.context.get('subject', '')}"
+        # Staff's own words; no % interpolation of what they typed, and never a
+        # line break (a header) or more than the row holds.
+        subject = " ".join(str(message.context.get("subject", "")).split())
+        return f"[Turnout] {title}: {subject}"[:SUBJECT_MAX]
     when = _("in %(time)s") % {"time": _timeuntil(event.starts_at) if event else ""}
     return f"[Turnout] {subjects[message.kind] % {'event': title, 'when': when}}"
 
@@ -234,8 +237,10 @@ def invitation(message: Message, method: str) -> str:
 
 def render(message: Message) -> Rendered:
     """Renders an event message in the recipient's language. Reads no other rows."""
-    with translation.override(message.language or settings.LANGUAGE_CODE):
+    language = message.language or settings.LANGUAGE_CODE
+    with translation.override(language):
         event, registration, user = message.event, message.registration, message.user
+        event.set_current_language(language)  # parler: the title in their language
         method = _calendar_method(message)
         active = registration.status != Registration.Status.CANCELLED
         context = {

@@ -49,7 +49,9 @@ def header() -> list[str]:
 def attendee_registrations(events: QuerySet[Event]) -> QuerySet[Registration]:
     """Every registration of the events, event by event, in waitlist order."""
     return with_waitlist_position(
-        Registration.objects.filter(event__in=events).select_related("event", "user")
+        Registration.objects.filter(event__in=events)
+        .select_related("event", "user")
+        .prefetch_related("event__translations")
     ).order_by("event__starts_at", "event_id", "status", "waitlisted_at", "pk")
 
 

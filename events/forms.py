@@ -70,7 +70,15 @@ class ReminderOffsetsField(forms.CharField):
 class DuplicateEventForm(forms.Form):
     """Where and when the copy of an event takes place (times in its own zone)."""
 
-    title = forms.CharField(label=_("Title"), max_length=200)
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "Leave empty to keep the original's, with the new city's name in place "
+            "of the old one (in every language)."
+        ),
+    )
     city = forms.CharField(label=_("City"), max_length=100)
     country = CountryField().formfield(label=_("Country"))
     timezone = forms.ChoiceField(label=_("Time zone"), choices=())
@@ -96,7 +104,11 @@ class DuplicateEventForm(forms.Form):
 
 
 class EmailAttendeesForm(forms.Form):
-    subject = forms.CharField(label=_("Subject"), max_length=150)
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=120,
+        help_text=_("One line; it follows “[Turnout] <event title>:”."),
+    )
     body = forms.CharField(
         label=_("Message"),
         widget=forms.Textarea(attrs={"rows": 10}),
@@ -104,6 +116,12 @@ class EmailAttendeesForm(forms.Form):
         help_text=_("Plain text. The event's details and the attendee's links follow."),
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def clean_subject(self):
+        subject = self.cleaned_data["subject"]
+        if "\n" in subject or "\r" in subject:
+            raise forms.ValidationError(_("The subject must be a single line."))
+        return subject
 
 
 # Far longer than any code a person types (grouped, with spaces): what is longer was

@@ -9,6 +9,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
+from parler.models import TranslatableModel, TranslatedFields, TranslationDoesNotExist
 
 from accounts.timezones import timezone_choices, validate_timezone
 
@@ -79,7 +80,15 @@ class EventSeries(models.Model):
         return self.name
 
 
-class Event(models.Model):
+def language_choices():
+    return settings.LANGUAGES
+
+
+class Event(TranslatableModel):
+    """One stop of the series. Its title and description are translatable
+    (django-parler): a reader sees them in their language where staff wrote one,
+    else in the event's own language."""
+
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PUBLISHED = "published", _("Published")
@@ -91,9 +100,21 @@ class Event(models.Model):
         related_name="events",
         verbose_name=_("series"),
     )
-    title = models.CharField(_("title"), max_length=200)
+    translations = TranslatedFields(
+        title=models.CharField(_("title"), max_length=200),
+        description=models.TextField(_("description"), blank=True),
+    )
+    language = models.CharField(
+        _("event's language"),
+        max_length=10,
+        choices=language_choices,
+        default="en",
+        help_text=_(
+            "The language it is held in; readers whose language has no "
+            "translation see the title and description in this one."
+        ),
+    )
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    description = models.TextField(_("description"), blank=True)
     city = models.CharField(_("city"), max_length=100)
     country = CountryField(_("country"))
     venue_name = models.CharField(_("venue"), max_length=200)
@@ -166,10 +187,27 @@ class Event(models.Model):
         indexes = [models.Index(fields=["status", "starts_at"])]
 
     def __str__(self):
-        return self.title
+        return self.safe_translation_getter("title", any_language=True) or self.slug
 
     def get_absolute_url(self):
         return reverse("events:detail", kwargs={"slug": self.slug})
+
+    def _get_translated_model(
+        self, language_code=None, use_fallback=False, auto_create=False, meta=None
+    ):
+        """parler's lookup of a translation, falling back to the event's own
+        language (not a site-wide one) when the reader's is missing."""
+        try:
+            return super()._get_translated_model(
+                language_code, use_fallback=False, auto_create=auto_create, meta=meta
+            )
+        except TranslationDoesNotExist:
+            wanted = language_code or self.get_current_language()
+            if not use_fallback or wanted == self.language:
+                raise
+            return super()._get_translated_model(
+                self.language, use_fallback=False, auto_create=False, meta=meta
+            )
 
     @property
     def zone(self) -> ZoneInfo:

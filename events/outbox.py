@@ -233,6 +233,7 @@ def _claim(ids: Sequence[int], now: datetime) -> list[Message]:
             # FOR UPDATE waits, then rechecks: a row another worker took drops out.
             Message.objects.select_for_update(of=("self",))
             .select_related("event", "registration", "user")
+            .prefetch_related("event__translations")
             .filter(pk__in=ids)
             .filter(
                 Q(status=Status.QUEUED, next_attempt_at__isnull=True)
@@ -241,6 +242,23 @@ def _claim(ids: Sequence[int], now: datetime) -> list[Message]:
             )
             .order_by("pk")
         )
+        # A row that keeps dying in sending (its worker killed, or its result
+        # unrecordable) is not sent forever: out of attempts, it is failed.
+        spent = [
+            m
+            for m in claimed
+            if m.status == Status.SENDING and m.attempts >= settings.MAIL_MAX_ATTEMPTS
+        ]
+        if spent:
+            Message.objects.filter(pk__in=[m.pk for m in spent]).update(
+                status=Status.FAILED,
+                sending_since=None,
+                last_error=(
+                    f"Gave up after {settings.MAIL_MAX_ATTEMPTS} attempts that "
+                    "ended without a result (the worker was lost mid-send)."
+                ),
+            )
+            claimed = [m for m in claimed if m not in spent]
         Message.objects.filter(pk__in=[m.pk for m in claimed]).update(
             status=Status.SENDING, sending_since=now, attempts=F("attempts") + 1
         )

@@ -40,7 +40,11 @@ def with_admin_counts(events: QuerySet[Event]) -> QuerySet[Event]:
     """with_seat_counts, plus checked_in_count: the admin's columns in one query."""
     return with_seat_counts(events).annotate(
         checked_in_count=Count(
-            "registrations", filter=Q(registrations__checked_in_at__isnull=False)
+            "registrations",
+            filter=Q(
+                registrations__status=Status.CONFIRMED,
+                registrations__checked_in_at__isnull=False,
+            ),
         )
     )
 
@@ -104,9 +108,9 @@ def upcoming_events(*, viewer: User | None = None, now=None) -> QuerySet[Event]:
     """
     now = now or timezone.now()
     events = Event.objects.filter(status=Event.Status.PUBLISHED, ends_at__gt=now)
-    events = with_seat_counts(events.select_related("series")).order_by(
-        "starts_at", "pk"
-    )
+    events = with_seat_counts(
+        events.select_related("series").prefetch_related("translations")
+    ).order_by("starts_at", "pk")
     if viewer is not None and viewer.is_authenticated:
         mine = Registration.objects.active().filter(event=OuterRef("pk"), user=viewer)
         events = events.annotate(my_status=Subquery(mine.values("status")[:1]))
@@ -141,7 +145,9 @@ def event_for_page(*, slug: str, user: User) -> Event:
 
     Drafts are visible to staff only; anyone else gets Http404.
     """
-    events = with_seat_counts(Event.objects.select_related("series"))
+    events = with_seat_counts(
+        Event.objects.select_related("series").prefetch_related("translations")
+    )
     if not user.is_staff:
         events = events.exclude(status=Event.Status.DRAFT)
     return get_object_or_404(events, slug=slug)
@@ -175,6 +181,7 @@ def registrations_of(*, user: User, now=None) -> MyRegistrations:
         Registration.objects.active()
         .filter(user=user)
         .select_related("event", "event__series")
+        .prefetch_related("event__translations")
     ).order_by("event__starts_at", "pk")
     upcoming, past = [], []
     for registration in registrations:

@@ -278,6 +278,12 @@ def _set_status(event: Event, status: str, *, by, message: str) -> Event:
     return locked
 
 
+def duplicate_title(event: Event, city: str) -> str:
+    """The copy's title in the event's own language: the old city's name replaced."""
+    title = event.safe_translation_getter("title", language_code=event.language) or ""
+    return title.replace(event.city, city) if event.city else title
+
+
 def duplicate_event(
     *,
     event: Event,
@@ -287,19 +293,20 @@ def duplicate_event(
     starts_at: datetime,
     venue_name: str,
     venue_address: str,
+    title: str = "",
     by: User | None = None,
 ) -> Event:
     """A draft copy of event in another city and at another time, same length.
 
-    Title, description, capacity, reminders and series are copied; the old city's
-    name in the title becomes the new one. The copy gets a new, unique slug and no
-    registrations. Raises ValidationError when the copy is not a valid event.
+    Title and description (in every language they exist in), capacity, reminders,
+    language and series are copied; the old city's name in the titles becomes the
+    new one, unless title gives the copy's title in the event's own language. The
+    copy gets a new, unique slug and no registrations. Raises ValidationError when
+    the copy is not a valid event.
     """
-    title = event.title.replace(event.city, city) if event.city else event.title
     copy = Event(
         series=event.series,
-        title=title,
-        description=event.description,
+        language=event.language,
         city=city,
         country=country,
         venue_name=venue_name,
@@ -311,7 +318,14 @@ def duplicate_event(
         reminder_offsets=list(event.reminder_offsets),
         status=Event.Status.DRAFT,
     )
-    copy.slug = _free_slug(f"{title} {starts_at:%Y-%m-%d}")
+    for text in event.translations.all():
+        copy.set_current_language(text.language_code)
+        copy.title = text.title.replace(event.city, city) if event.city else text.title
+        copy.description = text.description
+    copy.set_current_language(event.language)
+    if title:
+        copy.title = title
+    copy.slug = _free_slug(f"{copy.title} {starts_at:%Y-%m-%d}")
     copy.full_clean()
     copy.save()
     audit.record(

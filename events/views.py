@@ -35,9 +35,7 @@ def event_detail(request, slug):
             "registration": registration,
             "refusal": registration_refusal(event, now=now),
             "has_ended": event.ends_at <= now,
-            "viewer_zone": zone_if_clock_differs(
-                getattr(request.user, "timezone", ""), event
-            ),
+            "viewer_zone": zone_if_clock_differs(request.viewer_zone, event),
         },
     )
 

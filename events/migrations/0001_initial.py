@@ -3,6 +3,7 @@
 import accounts.timezones
 import django.db.models.deletion
 import django_countries.fields
+import parler.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -58,6 +59,9 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'events',
                 'ordering': ['starts_at', 'pk'],
             },
+            # Since 0007 the event's texts are translatable (django-parler); the
+            # historical model needs parler's mixin for the translations' foreign key.
+            bases=(parler.models.TranslatableModelMixin, models.Model),
         ),
         migrations.CreateModel(
             name='Registration',

@@ -302,34 +302,44 @@ def test_registration_actions_check_in_promote_resend(admin_client, admin_user):
 
 def test_promote_takes_a_free_seat_without_growing_the_room():
     event = EventFactory(capacity=1)
-    waiting = services.register(event=EventFactory(capacity=0), user=UserFactory())
-    other = Registration.objects.create(
+    # A free seat with someone waiting (as left by an outage of the promotion).
+    waiting = Registration.objects.create(
         event=event,
         user=UserFactory(),
         status=Status.WAITLISTED,
         waitlisted_at=timezone.now(),
     )
 
-    services.promote(registration=other)
+    services.promote(registration=waiting)
 
     event.refresh_from_db()
     assert event.capacity == 1
-    assert Registration.objects.get(pk=other.pk).status == Status.CONFIRMED
+    assert Registration.objects.get(pk=waiting.pk).status == Status.CONFIRMED
     with pytest.raises(services.exceptions.RegistrationError):
-        services.promote(registration=other)  # no longer waiting
-    assert waiting.status == Status.WAITLISTED
+        services.promote(registration=waiting)  # no longer waiting
 
 
-def test_event_page_lists_its_registrations_in_one_query(admin_client):
+def test_event_page_lists_its_registrations_in_queries_that_do_not_grow(
+    admin_client,
+):
     event = EventFactory(capacity=1)
     services.register(event=event, user=UserFactory(name="Ada Lovelace"))
     services.register(event=event, user=UserFactory(name="Grace Hopper"))
+    url = reverse("admin:events_event_change", args=[event.pk])
 
-    page = admin_client.get(reverse("admin:events_event_change", args=[event.pk]))
+    def page_queries():
+        with CaptureQueriesContext(connection) as captured:
+            page = admin_client.get(url)
+        return page.content.decode(), len(captured)
 
-    content = page.content.decode()
+    content, few = page_queries()
     assert content.index("Ada Lovelace") < content.index("Grace Hopper")
     assert "?event__id__exact=" in content
+    for _ in range(10):
+        services.register(event=event, user=UserFactory())
+    content, many = page_queries()
+    assert content.count("/admin/events/registration/") >= 12
+    assert many == few
 
 
 def test_event_change_list_queries_do_not_grow_from_5_to_500_events(admin_client):
@@ -432,3 +442,158 @@ def test_event_form_explains_bad_input(admin_client, changes, message):
     assert response.status_code == 200
     assert message in response.content.decode()
     assert Event.objects.values().get(pk=event.pk) == before
+
+
+def test_change_form_cannot_undo_a_cancellation(admin_client):
+    from tests.events.test_admin import change_form_data
+
+    event = EventFactory(status=Event.Status.CANCELLED)
+
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, status=Event.Status.PUBLISHED),
+    )
+
+    assert response.status_code == 200
+    assert "A cancelled event stays cancelled" in response.content.decode()
+    event.refresh_from_db()
+    assert event.status == Event.Status.CANCELLED
+
+
+def test_change_form_publishes_through_the_service(admin_client, admin_user):
+    from tests.events.test_admin import change_form_data
+
+    event = EventFactory(status=Event.Status.DRAFT)
+
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, status=Event.Status.PUBLISHED),
+    )
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == Event.Status.PUBLISHED
+    assert "Published." in logged(event)
+
+
+def test_cancel_action_with_select_all_cancels_every_page(admin_client):
+    template = EventFactory()
+    Event.objects.filter(pk=template.pk).delete()
+    for n in range(101):  # the list shows 100 a page
+        EventFactory(series=template.series, title=f"Stop {n}")
+
+    asked = admin_client.post(
+        events_url(),
+        {
+            "action": "cancel_events",
+            "select_across": "1",
+            "index": "0",
+            "_selected_action": list(Event.objects.values_list("pk", flat=True)[:100]),
+        },
+    )
+    assert asked.status_code == 200
+    confirm = {
+        "action": "cancel_events",
+        "confirm": "yes",
+        "select_across": asked.context["select_across"] and "1" or "0",
+        "index": "0",
+        "_selected_action": asked.context["selected"],
+    }
+    assert admin_client.post(events_url(), confirm).status_code == 302
+    assert Event.objects.exclude(status=Event.Status.CANCELLED).count() == 0
+
+
+def test_duplicate_without_a_title_puts_the_new_city_in_every_language(
+    admin_client,
+):
+    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
+    event.set_current_language("fr")
+    event.title = "Turnout San Francisco (en français)"
+    event.save()
+    day = (timezone.now() + timedelta(days=30)).date()
+
+    act(
+        admin_client,
+        events_url(),
+        "duplicate",
+        [event],
+        confirm="yes",
+        title="",
+        city="Paris",
+        country="FR",
+        timezone="Europe/Paris",
+        starts_at_0=day.isoformat(),
+        starts_at_1="19:00:00",
+        venue_name="Station F",
+        venue_address="5 Parvis Alan Turing, Paris",
+    )
+
+    copy = Event.objects.exclude(pk=event.pk).get()
+    assert {t.language_code: t.title for t in copy.translations.all()} == {
+        "en": "Turnout Paris",
+        "fr": "Turnout Paris (en français)",
+    }
+    assert copy.slug.startswith("turnout-paris-")
+
+
+def test_announcement_subject_must_be_one_line(admin_client):
+    event = EventFactory()
+    services.register(event=event, user=UserFactory())
+
+    response = act(
+        admin_client,
+        events_url(),
+        "email_attendees",
+        [event],
+        confirm="yes",
+        subject="Doors\r\nBcc: everyone@example.com",
+        body="Hello",
+        key="k-newline",
+    )
+
+    assert response.status_code == 200
+    assert "The subject must be a single line." in response.content.decode()
+    assert not Message.objects.filter(kind=Message.Kind.ANNOUNCEMENT).exists()
+
+
+def test_announcement_subject_fits_the_row_with_the_longest_title(mailbox):
+    event = EventFactory(title="T" * 200)
+    services.register(event=event, user=UserFactory())
+    mailbox()
+    services.email_attendees(event=event, subject="S" * 120, body="Hi", key="k-long")
+
+    (*_, email) = mailbox()
+
+    message = Message.objects.get(kind=Message.Kind.ANNOUNCEMENT)
+    assert message.status == Message.Status.SENT
+    assert len(email.subject) == 300 and email.subject.startswith("[Turnout] TTT")
+
+
+def test_resending_a_message_is_recorded(admin_client, admin_user):
+    event = EventFactory()
+    registration = services.register(event=event, user=UserFactory())
+    message = Message.objects.get(registration=registration)
+
+    act(admin_client, reverse("admin:events_message_changelist"), "resend", [message])
+
+    assert logged(message) == ["Resent."]
+
+
+def test_registrations_on_the_event_page_need_view_registration(client):
+    from django.contrib.auth.models import Permission
+
+    staff = UserFactory(is_staff=True)
+    staff.user_permissions.add(
+        Permission.objects.get(codename="view_event"),
+        Permission.objects.get(codename="change_event"),
+    )
+    event = EventFactory()
+    services.register(event=event, user=UserFactory(name="Ada Lovelace"))
+    client.force_login(staff)
+
+    page = client.get(reverse("admin:events_event_change", args=[event.pk]))
+
+    assert page.status_code == 200
+    assert "Ada Lovelace" not in page.content.decode()
+    preview = client.get(reverse("admin:events_message_preview"))
+    assert preview.status_code == 403

@@ -320,3 +320,23 @@ def test_release_link_after_the_start_is_expired_and_changes_nothing(client):
     assert "This link has expired" in response.content.decode()
     registration.refresh_from_db()
     assert registration.status == Registration.Status.CONFIRMED
+
+
+def test_a_message_that_keeps_dying_in_sending_is_failed_not_resent(mailbox, settings):
+    registration = services.register(event=EventFactory(), user=UserFactory())
+    message = Message.objects.get(registration=registration)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Message.objects.filter(pk=message.pk).update(
+        status=Message.Status.SENDING,
+        sending_since=long_ago,
+        attempts=settings.MAIL_MAX_ATTEMPTS,
+    )
+
+    outbox.deliver([message.pk])
+
+    message.refresh_from_db()
+    assert message.status == Message.Status.FAILED
+    assert message.last_error.startswith("Gave up after 12 attempts")
+    from django.core import mail
+
+    assert mail.outbox == []

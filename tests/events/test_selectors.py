@@ -27,7 +27,8 @@ def make_events(count, *, registrations_each=2):
 @pytest.mark.parametrize("size", [2, 12])
 def test_home_queries_do_not_grow_with_events(client, django_assert_num_queries, size):
     make_events(size)
-    with django_assert_num_queries(1):
+    # events with counts, their titles (translations, prefetched)
+    with django_assert_num_queries(2):
         client.get("/")
 
 
@@ -41,8 +42,8 @@ def test_event_page_queries_do_not_grow_with_registrations(
         services.register(event=event, user=UserFactory())
     services.register(event=event, user=user)
     client.force_login(user)
-    # session, user, event with counts, my registration with its position
-    with django_assert_num_queries(4):
+    # session, user, event with counts, its titles, my registration with its position
+    with django_assert_num_queries(5):
         client.get(event.get_absolute_url())
 
 
@@ -52,8 +53,8 @@ def test_my_registrations_queries_do_not_grow(client, django_assert_num_queries,
     for event in make_events(size, registrations_each=1):
         services.register(event=event, user=user)
     client.force_login(user)
-    # session, user, registrations with events and positions
-    with django_assert_num_queries(3):
+    # session, user, registrations with events and positions, the events' titles
+    with django_assert_num_queries(4):
         client.get("/me/")
 
 
