@@ -19,7 +19,7 @@ from accounts.timezones import is_timezone
 from events import audit, emails, exports, outbox, selectors, services
 from events.exceptions import CapacityError, TurnoutError
 from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
-from events.models import Event, EventSeries, Message, Registration
+from events.models import CitySubscription, Event, EventSeries, Message, Registration
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
 
@@ -821,3 +821,20 @@ class MessageAdmin(admin.ModelAdmin):
             "previews": previews,
         }
         return TemplateResponse(request, "admin/events/message/preview.html", context)
+
+
+@admin.register(CitySubscription)
+class CitySubscriptionAdmin(admin.ModelAdmin):
+    """Who follows which city; people subscribe and unsubscribe themselves."""
+
+    list_display = ("user", "city_name", "created_at")
+    list_filter = ("city_name",)
+    search_fields = ("user__email", "city_name")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "city_slug", "city_name", "created_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

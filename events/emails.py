@@ -41,6 +41,7 @@ from events.templatetags.turnout import zone_if_clock_differs
 
 Kind = Message.Kind
 RELEASE_SALT = "turnout.release-seat"
+UNFOLLOW_SALT = "turnout.unfollow-city"
 # The emails that carry the ticket: the code, its QR code inline and a link to it.
 TICKET_KINDS = (Kind.CONFIRMED, Kind.PROMOTED)
 SUBJECT_MAX = Message._meta.get_field("subject").max_length
@@ -69,6 +70,23 @@ def release_url(registration: Registration) -> str:
 def unsubscribe_url(user) -> str:
     token = signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT, compress=True)
     return absolute(reverse("accounts:unsubscribe", kwargs={"token": token}))
+
+
+def unfollow_url(user, city_slug: str) -> str:
+    token = signing.dumps([user.pk, city_slug], salt=UNFOLLOW_SALT, compress=True)
+    return absolute(reverse("events:unfollow", kwargs={"token": token}))
+
+
+def _unsubscribe(message: Message) -> tuple[str, str]:
+    """The one-click unsubscribe link for the emails that have one, and its words."""
+    if message.kind == Kind.REMINDER:
+        return unsubscribe_url(message.user), _("Stop reminder emails")
+    if message.kind == Kind.CITY_NEWS:
+        return (
+            unfollow_url(message.user, message.context["city_slug"]),
+            _("Stop news of events in %(city)s") % {"city": message.event.city},
+        )
+    return "", ""
 
 
 def ticket_qr_cid(registration: Registration) -> str:
@@ -121,6 +139,7 @@ def _subject(message: Message, event: Event | None) -> str:
         Kind.EVENT_CHANGED: _("Changed: %(event)s"),
         Kind.EVENT_CANCELLED: _("Cancelled: %(event)s"),
         Kind.REMINDER: _("Reminder: %(event)s starts %(when)s"),
+        Kind.CITY_NEWS: _("Turnout comes to %(city)s: %(event)s"),
     }
     if message.kind == Kind.ANNOUNCEMENT:
         # Staff's own words; no % interpolation of what they typed, and never a
@@ -128,7 +147,9 @@ def _subject(message: Message, event: Event | None) -> str:
         subject = " ".join(str(message.context.get("subject", "")).split())
         return f"[Turnout] {title}: {subject}"[:SUBJECT_MAX]
     when = _("in %(time)s") % {"time": _timeuntil(event.starts_at) if event else ""}
-    return f"[Turnout] {subjects[message.kind] % {'event': title, 'when': when}}"
+    city = event.city if event else ""
+    subject = subjects[message.kind] % {"event": title, "when": when, "city": city}
+    return f"[Turnout] {subject}"[:SUBJECT_MAX]
 
 
 def _timeuntil(moment: datetime) -> str:
@@ -184,7 +205,7 @@ def calendar_uid(event: Event, user) -> str:
 
 
 @lru_cache(maxsize=256)
-def _vtimezone(tzid: str, year: int) -> bytes:
+def vtimezone(tzid: str, year: int) -> bytes:
     """The VTIMEZONE for an IANA zone over ``year`` and the next, written once per worker.
 
     icalendar's add_missing_timezones covers 1970-2038 for every calendar: some 140
@@ -231,7 +252,7 @@ def invitation(message: Message, method: str) -> str:
     calendar.add_component(vevent)
     # The zone goes before the event that refers to it, as clients expect.
     head, begin, rest = calendar.to_ical().partition(b"BEGIN:VEVENT\r\n")
-    zone = _vtimezone(event.timezone, event.starts_at.astimezone(event.zone).year)
+    zone = vtimezone(event.timezone, event.starts_at.astimezone(event.zone).year)
     return (head + zone + begin + rest).decode()
 
 
@@ -241,8 +262,9 @@ def render(message: Message) -> Rendered:
     with translation.override(language):
         event, registration, user = message.event, message.registration, message.user
         event.set_current_language(language)  # parler: the title in their language
-        method = _calendar_method(message)
-        active = registration.status != Registration.Status.CANCELLED
+        method = _calendar_method(message) if registration else ""
+        active = registration and registration.status != Registration.Status.CANCELLED
+        unsubscribe, unsubscribe_text = _unsubscribe(message)
         context = {
             "kind": message.kind,
             "event": event,
@@ -256,9 +278,8 @@ def render(message: Message) -> Rendered:
             "release_url": release_url(registration)
             if active and event.status != Event.Status.CANCELLED
             else "",
-            "unsubscribe_url": unsubscribe_url(user)
-            if message.kind == Kind.REMINDER
-            else "",
+            "unsubscribe_url": unsubscribe,
+            "unsubscribe_text": unsubscribe_text,
             "calendar_method": method,
             "announcement": message.context.get("body", ""),
             "site_url": settings.SITE_URL,
@@ -419,6 +440,7 @@ def sample_messages() -> list[Message]:
             }
         },
         Kind.REMINDER: {"offset": 24 * 60},
+        Kind.CITY_NEWS: {"city_slug": "san-francisco"},
         Kind.ANNOUNCEMENT: {
             "subject": "Doors open at 5:30",
             "body": "Doors open half an hour early.\n\nBring a laptop!",

@@ -329,6 +329,7 @@ class Message(models.Model):
         EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
         REMINDER = "reminder", _("Reminder")
         ANNOUNCEMENT = "announcement", _("Announcement from the organizers")
+        CITY_NEWS = "city_news", _("New event in a followed city")
         ACCOUNT = "account", _("Account email")
 
     class Status(models.TextChoices):
@@ -403,3 +404,34 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.to_email}"
+
+
+class CitySubscription(models.Model):
+    """ "Tell me when Turnout comes to <city>": one per user and city.
+
+    Cities are named by events (their city field); city_slug is slugify(city), the
+    key of the city's page, /cities/<city_slug>/.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="city_subscriptions",
+        verbose_name=_("user"),
+    )
+    city_slug = models.SlugField(_("city"), max_length=100)
+    city_name = models.CharField(_("city name"), max_length=100)
+    created_at = models.DateTimeField(_("subscribed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("city subscription")
+        verbose_name_plural = _("city subscriptions")
+        ordering = ["city_name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "city_slug"], name="city_subscription_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} → {self.city_name}"

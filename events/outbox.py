@@ -66,6 +66,24 @@ def for_registration(
     )
 
 
+def for_user_about_event(
+    user, event: Event, kind: str, *, key: str, context=None
+) -> Message:
+    """An unsaved message about an event to someone not registered for it (news of
+    a city they follow); dedupe key (event, user, kind[, key])."""
+    dedupe_key = f"event:{event.pk}:user:{user.pk}:{kind}" + (f":{key}" if key else "")
+    return Message(
+        kind=kind,
+        user=user,
+        to_email=user.email,
+        language=user.language,
+        event=event,
+        dedupe_key=dedupe_key,
+        context=context or {},
+        next_attempt_at=timezone.now(),
+    )
+
+
 def queue(messages: Sequence[Message]) -> list[Message]:
     """Saves the messages as queued and hands them to Celery after the commit.
 
@@ -274,6 +292,12 @@ def skip_reason(message: Message, now: datetime) -> str:
     not delivered after the registration or the event was cancelled.
     """
     registration = message.registration
+    if message.kind == Kind.CITY_NEWS:
+        if message.event.status != Event.Status.PUBLISHED:
+            return "The event was no longer published when this could be sent."
+        if now >= message.event.starts_at:
+            return "The event had started before this could be sent."
+        return ""
     if registration is None:
         return ""
     event = message.event

@@ -9,7 +9,7 @@ the new time; one already sent is not sent again.
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
@@ -30,6 +30,23 @@ LONGEST_OFFSET = timedelta(days=60)
 class Dispatched:
     queued: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
+
+
+def due_at(event: Event, minutes: int) -> datetime:
+    """When the reminder ``minutes`` before the event's start falls due.
+
+    Whole days count on the venue's calendar, as nominal days do in RFC 5545: the
+    "1 day before" reminder of a 10:00 event goes out at 10:00 the day before, local
+    time, even when a daylight-saving change falls in between (24 hours would make
+    it 09:00 or 11:00). What is left over is an exact duration: "2 hours before" is
+    two hours of real time before the start, across a change too.
+    """
+    days, rest = divmod(minutes, 24 * 60)
+    start = event.starts_at.astimezone(event.zone)
+    if days:
+        wall = start.replace(tzinfo=None) - timedelta(days=days)
+        start = wall.replace(tzinfo=event.zone)
+    return start.astimezone(UTC) - timedelta(minutes=rest)
 
 
 def _label(minutes: int) -> str:
@@ -54,14 +71,15 @@ def dispatch(*, now: datetime) -> Dispatched:
     events = Event.objects.filter(
         status=Event.Status.PUBLISHED,
         starts_at__gt=now - LOOKBACK,
-        starts_at__lte=now + LONGEST_OFFSET,
+        # A day's slack: nominal days may fall due an hour early (see due_at).
+        starts_at__lte=now + LONGEST_OFFSET + timedelta(days=1),
     )
     for event in events:
         due = sorted(
             (
                 minutes
                 for minutes in set(event.reminder_offsets)
-                if event.starts_at - timedelta(minutes=minutes) <= now
+                if due_at(event, minutes) <= now
             ),
         )
         if not due:
@@ -84,7 +102,7 @@ def dispatch(*, now: datetime) -> Dispatched:
 
 
 def _claim(event: Event, minutes: int, *, reason: str, result: Dispatched) -> None:
-    due_at = event.starts_at - timedelta(minutes=minutes)
+    due = due_at(event, minutes)
     key_suffix = f":reminder:{minutes}"
     already = Message.objects.filter(
         dedupe_key=Concat(
@@ -95,7 +113,7 @@ def _claim(event: Event, minutes: int, *, reason: str, result: Dispatched) -> No
         )
     )
     candidates = (
-        Registration.objects.filter(event=event, confirmed_at__lte=due_at)
+        Registration.objects.filter(event=event, confirmed_at__lte=due)
         .confirmed()
         .filter(user__email_reminders=True)
         .exclude(Exists(already))
@@ -107,7 +125,7 @@ def _claim(event: Event, minutes: int, *, reason: str, result: Dispatched) -> No
             registration,
             Kind.REMINDER,
             key=str(minutes),
-            context={"offset": minutes, "due_at": due_at.isoformat()},
+            context={"offset": minutes, "due_at": due.isoformat()},
         )
         if reason:
             message.status = Message.Status.SKIPPED

@@ -1,6 +1,7 @@
 """Reads for pages and the admin: each returns in a fixed number of queries."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db.models import (
     Case,
@@ -15,8 +16,11 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.text import slugify
+from django_countries.fields import Country
 
 from accounts.models import User
 from events.models import Event, Registration
@@ -117,11 +121,75 @@ def upcoming_events(*, viewer: User | None = None, now=None) -> QuerySet[Event]:
     return events
 
 
+@dataclass(frozen=True)
+class City:
+    """A city the series goes to, named by its events; slug keys /cities/<slug>/."""
+
+    slug: str
+    name: str
+    country: object  # django_countries Country
+    names: tuple[str, ...] = ()  # every spelling its events use
+
+
+def cities() -> list[City]:
+    """Every city with a published event, past or upcoming, by name. One query."""
+    rows = (
+        Event.objects.filter(status=Event.Status.PUBLISHED)
+        .order_by("city")
+        .values_list("city", "country")
+        .distinct()
+    )
+    found: dict[str, City] = {}
+    for name, country in rows:
+        slug = slugify(name)
+        if not slug:
+            continue
+        known = found.get(slug)
+        names = (*known.names, name) if known else (name,)
+        found[slug] = City(
+            slug=slug,
+            name=known.name if known else name,
+            country=known.country if known else Country(code=country),
+            names=names,
+        )
+    return sorted(found.values(), key=lambda city: city.name.casefold())
+
+
+def city(*, slug: str) -> City:
+    """The city at /cities/<slug>/; Http404 when no published event names it."""
+    for known in cities():
+        if known.slug == slug:
+            return known
+    raise Http404("No such city")
+
+
+def events_in_city(*, city: City, viewer: User | None = None, now=None):
+    """The city's upcoming published events, with seat counts (as upcoming_events)."""
+    return upcoming_events(viewer=viewer, now=now).filter(city__in=city.names)
+
+
+def feed_events(*, city: City | None = None, now=None) -> QuerySet[Event]:
+    """Events for an iCal feed: published or cancelled (so subscribed calendars drop
+    a cancelled one), from 30 days ago on, with their titles."""
+    now = now or timezone.now()
+    events = Event.objects.filter(
+        status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED],
+        ends_at__gt=now - timedelta(days=30),
+    )
+    if city is not None:
+        events = events.filter(city__in=city.names)
+    return events.prefetch_related("translations").order_by("starts_at", "pk")
+
+
 @dataclass
 class CityGroup:
     city: str
     country: object
     events: list[Event] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        return slugify(self.city)
 
 
 def upcoming_events_by_city(*, viewer: User | None = None, now=None) -> list[CityGroup]:

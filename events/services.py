@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from events import audit, exceptions, outbox
 from events.models import (
+    CitySubscription,
     Event,
     Message,
     Registration,
@@ -274,6 +275,8 @@ def _set_status(event: Event, status: str, *, by, message: str) -> Event:
             locked.status = status
             locked.save(update_fields=["status", "updated_at"])
             audit.record(by=by, objects=[locked], message=message)
+            if status == Event.Status.PUBLISHED:
+                _tell_city_followers(locked)
     event.status = locked.status
     return locked
 
@@ -495,3 +498,44 @@ def undo_check_in(
     if undone:
         audit.record(by=by, objects=[registration], message="Check-in undone.")
     return registration
+
+
+# Following a city ---------------------------------------------------------------
+def follow_city(*, user: User, city) -> CitySubscription:
+    """Subscribes user to news of events in city (a selectors.City). Idempotent."""
+    subscription, _created = CitySubscription.objects.get_or_create(
+        user=user, city_slug=city.slug, defaults={"city_name": city.name}
+    )
+    return subscription
+
+
+def unfollow_city(*, user: User, city_slug: str) -> bool:
+    """Ends the subscription; True if there was one. Idempotent."""
+    deleted, _ = CitySubscription.objects.filter(
+        user=user, city_slug=city_slug
+    ).delete()
+    return bool(deleted)
+
+
+def _tell_city_followers(event: Event) -> None:
+    """Each follower of the event's city hears of it once, when it is first published
+    (publishing it again after a draft spell sends nothing new). Those already
+    registered are not told."""
+    followers = (
+        CitySubscription.objects.filter(city_slug=slugify(event.city))
+        .exclude(user__registrations__event=event)
+        .select_related("user")
+    )
+    outbox.queue_ignoring_duplicates(
+        [
+            outbox.for_user_about_event(
+                subscription.user,
+                event,
+                Kind.CITY_NEWS,
+                key="published",
+                context={"city_slug": subscription.city_slug},
+            )
+            for subscription in followers
+            if subscription.user.is_active
+        ]
+    )
