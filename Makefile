@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install dirs run test lint bench-registrations bench-reminders clean
+.PHONY: install dirs run test lint messages bench-registrations bench-reminders clean
+# The languages besides English (see LANGUAGES in config/settings.py).
+LOCALES := -l fr -l es -l de -l ja -l pt_BR
 
 # setuptools<81 still ships pkg_resources, which XStatic-Bootstrap's sdist needs to build;
 # --no-build-isolation makes every sdist build with that setuptools.
@@ -30,6 +32,14 @@ run: install dirs
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# After changing any user-facing string: update the catalogs, translate what is new
+# (tests/test_i18n.py fails until every string is translated), then compile them.
+# The compiled .mo files are committed, so `make run` needs no gettext.
+messages: install
+	$(BIN)/python manage.py makemessages $(LOCALES) --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=bench --ignore=var --ignore=build
+	$(BIN)/python manage.py compilemessages $(LOCALES) --ignore=.venv
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

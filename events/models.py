@@ -186,6 +186,14 @@ class Event(TranslatableModel):
         ]
         indexes = [models.Index(fields=["status", "starts_at"])]
 
+    def __init__(self, *args, **kwargs):
+        # A new event's texts are in its own language unless told otherwise (not in
+        # whatever language the code creating it happens to run in). Rows loaded
+        # from the database (positional arguments) read in the active language.
+        if kwargs and "_current_language" not in kwargs:
+            kwargs["_current_language"] = kwargs.get("language") or "en"
+        super().__init__(*args, **kwargs)
+
     def __str__(self):
         return self.safe_translation_getter("title", any_language=True) or self.slug
 
@@ -196,18 +204,27 @@ class Event(TranslatableModel):
         self, language_code=None, use_fallback=False, auto_create=False, meta=None
     ):
         """parler's lookup of a translation, falling back to the event's own
-        language (not a site-wide one) when the reader's is missing."""
+        language (not a site-wide one) when the reader's is missing, and to any
+        language it has when staff wrote none in its own."""
         try:
             return super()._get_translated_model(
                 language_code, use_fallback=False, auto_create=auto_create, meta=meta
             )
         except TranslationDoesNotExist:
-            wanted = language_code or self.get_current_language()
-            if not use_fallback or wanted == self.language:
+            if not use_fallback:
                 raise
-            return super()._get_translated_model(
-                self.language, use_fallback=False, auto_create=False, meta=meta
-            )
+        wanted = language_code or self.get_current_language()
+        if wanted != self.language:
+            try:
+                return super()._get_translated_model(
+                    self.language, use_fallback=False, auto_create=False, meta=meta
+                )
+            except TranslationDoesNotExist:
+                pass
+        found = self._get_any_translated_model(meta=meta)
+        if found is None:
+            raise TranslationDoesNotExist(f"Event {self.pk} has no texts at all.")
+        return found
 
     @property
     def zone(self) -> ZoneInfo:

@@ -4,7 +4,7 @@ Every test ends with what the SMTP server actually received.
 """
 
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -266,3 +266,41 @@ def test_a_second_task_for_a_sent_message_sends_nothing(mail_pipeline):
 
     assert len(mail_pipeline.sink.messages_to(user.email)) == 1
     assert Message.objects.get(pk=message.pk).attempts == 1
+
+
+def test_worker_renders_each_email_in_its_recipients_language(mail_pipeline):
+    """The Celery worker, not a request, renders the email: in the recipient's
+    saved language, with the event's title in that language where staff wrote one,
+    and dates in that language's format."""
+    french = UserFactory(language="fr", timezone="Europe/Paris")
+    japanese = UserFactory(language="ja")
+    event = EventFactory(
+        title="Night in Tokyo",
+        starts_at=datetime(2099, 3, 6, 9, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 3, 6, 12, 0, tzinfo=UTC),
+        timezone="Asia/Tokyo",
+        capacity=5,
+    )
+    event.set_current_language("ja")
+    event.title = "東京の夜"
+    event.save()
+
+    for user in (french, japanese):
+        registration = services.register(event=event, user=user)
+        wait_for_status({"registration": registration}, Status.SENT)
+
+    (to_french,) = mail_pipeline.sink.messages_to(french.email)
+    # (Non-ASCII subjects are encoded words; unfolding leaves a leading space.)
+    assert (
+        to_french["Subject"].strip()
+        == "[Turnout] Inscription confirmée\xa0: Night in Tokyo"
+    )
+    text = to_french.get_body(("plain",)).get_content()
+    assert "Votre place est confirmée. À bientôt\xa0!" in text
+    assert "ven, 6 mars 2099, 18:00 JST" in text  # French date and 24-hour time
+    assert "Votre heure\xa0: ven, 6 mars 2099, 10:00 CET" in text
+    (to_japanese,) = mail_pipeline.sink.messages_to(japanese.email)
+    assert (
+        to_japanese["Subject"].strip() == "[Turnout] 参加登録が完了しました：東京の夜"
+    )
+    assert "参加が確定しました。" in to_japanese.get_body(("plain",)).get_content()

@@ -32,6 +32,11 @@ class DemoEvent:
     status: str = Event.Status.PUBLISHED
     title: str = ""
     attendees: int = 0
+    # The event's own language, and its title and description in it; English is
+    # added as a translation (so readers of other languages see one or the other).
+    language: str = "en"
+    own_title: str = ""
+    own_description: str = ""
 
 
 DEMO_EVENTS = [
@@ -107,6 +112,13 @@ DEMO_EVENTS = [
         "3-21-3 Shibuya, Shibuya-ku\nTokyo 150-0002",
         77,
         90,
+        language="ja",
+        own_title="オープンモデル開発者ツアー — 東京",
+        own_description=(
+            "オープンモデルを作り、調整し、届ける人たちの夜。短いトーク2本、"
+            "地元チームのライブデモ、そして交流の時間。\n\n"
+            "開始30分前に開場します。軽食とドリンクをご用意しています。"
+        ),
     ),
     DemoEvent(
         "sao-paulo",
@@ -117,6 +129,14 @@ DEMO_EVENTS = [
         "Av. Dr. Gastão Vidigal, 1132\nSão Paulo — SP, 05314-000",
         91,
         110,
+        language="pt-br",
+        own_title="Open Models Developer Tour — São Paulo",
+        own_description=(
+            "Uma noite com quem constrói, ajusta e entrega modelos abertos: duas "
+            "palestras curtas, demos ao vivo de times locais e muito tempo para "
+            "conhecer gente.\n\nAs portas abrem 30 minutos antes. Comida e bebida "
+            "por nossa conta."
+        ),
     ),
     DemoEvent(
         "seoul",
@@ -157,10 +177,13 @@ class Command(BaseCommand):
         for demo in DEMO_EVENTS:
             starts_at, ends_at = _local_evening(demo.days_from_today, demo.zone)
             # Existing events are left as they are, so edits made in the admin survive.
+            english = demo.title or f"Open Models Developer Tour — {demo.city}"
+            texts = {"en": (english, DESCRIPTION)}
+            if demo.language != "en":
+                texts[demo.language] = (demo.own_title, demo.own_description)
             fields = {
                 "series": series,
-                "title": demo.title or f"Open Models Developer Tour — {demo.city}",
-                "description": DESCRIPTION,
+                "language": demo.language,
                 "city": demo.city,
                 "country": demo.country,
                 "venue_name": demo.venue,
@@ -170,9 +193,15 @@ class Command(BaseCommand):
                 "ends_at": ends_at,
                 "status": demo.status,
             }
-            event, created = Event.objects.get_or_create(
-                slug=demo.slug, defaults={**fields, "capacity": demo.capacity}
-            )
+            event = Event.objects.filter(slug=demo.slug).first()
+            created = event is None
+            if created:
+                event = Event(slug=demo.slug, capacity=demo.capacity, **fields)
+                for language, (title, description) in texts.items():
+                    event.set_current_language(language)
+                    event.title, event.description = title, description
+                event.set_current_language(demo.language)
+                event.save()
             # Attendees join only a new event: an old one may have started by now.
             for n in range(1, demo.attendees * created + 1):
                 attendee = self._attendee(

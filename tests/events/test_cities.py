@@ -1,0 +1,425 @@
+"""A series that spans cities: city pages, following a city, and the iCal feeds."""
+
+import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import icalendar
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from events import emails, selectors, services
+from events.models import CitySubscription, Event, Message
+from tests.factories import EventFactory, RegistrationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+Kind = Message.Kind
+Status = Event.Status
+
+
+def event_in(city: str, local: datetime, **fields) -> Event:
+    """An event in one of the series' cities, at the venue's local time."""
+    places = {
+        "London": ("GB", "Europe/London"),
+        "Paris": ("FR", "Europe/Paris"),
+        "San Francisco": ("US", "America/Los_Angeles"),
+        "São Paulo": ("BR", "America/Sao_Paulo"),
+        "Tokyo": ("JP", "Asia/Tokyo"),
+    }
+    country, zone = places[city]
+    starts = local.replace(tzinfo=ZoneInfo(zone))
+    fields = {
+        "city": city,
+        "country": country,
+        "timezone": zone,
+        "venue_name": f"The {city} Hall",
+        "venue_address": f"1 Main St, {city}",
+        "starts_at": starts,
+        "ends_at": starts + timedelta(hours=3),
+        **fields,
+    }
+    return EventFactory(**fields)
+
+
+def titles(response) -> list[str]:
+    return [event.title for event in response.context["events"]]
+
+
+def follow_form(response) -> tuple[str, str, str]:
+    """The city page's follow (or unfollow) form: its action, CSRF token and button."""
+    match = re.search(
+        r'<form method="post" action="(/cities/[^"]+/(?:un)?follow/)">'
+        r'<input type="hidden" name="csrfmiddlewaretoken" value="([^"]+)">\s*'
+        r'<button class="[^"]+" type="submit">([^<]+)</button>',
+        response.content.decode(),
+    )
+    assert match, "no follow form on the page"
+    return match.group(1), match.group(2), match.group(3)
+
+
+# City pages ----------------------------------------------------------------------
+def test_city_page_lists_only_its_upcoming_published_events(client):
+    later = event_in("London", datetime(2027, 6, 3, 18, 30), title="London in June")
+    sooner = event_in("London", datetime(2027, 5, 6, 18, 30), title="London in May")
+    event_in("London", datetime(2027, 5, 20, 18, 30), status=Status.DRAFT)
+    event_in("London", datetime(2027, 5, 27, 18, 30), status=Status.CANCELLED)
+    event_in("London", datetime(2025, 5, 1, 18, 30), title="London, long ago")
+    event_in("Paris", datetime(2027, 5, 13, 18, 30), title="Paris in May")
+
+    response = client.get("/cities/london/")
+
+    assert response.status_code == 200
+    assert titles(response) == [sooner.title, later.title]
+    assert response.context["city"].name == "London"
+    assert response.context["following"] is False
+
+
+def test_city_page_of_a_city_with_only_past_events_lists_none(client):
+    event_in("London", datetime(2025, 5, 1, 18, 30))
+
+    response = client.get("/cities/london/")
+
+    assert response.status_code == 200
+    assert titles(response) == []
+    assert "No upcoming events in London right now." in response.content.decode()
+
+
+@pytest.mark.parametrize("slug", ["atlantis", "london"])
+def test_city_page_of_an_unknown_city_is_404(client, slug):
+    """London is unknown too while its only event is a draft."""
+    event_in("London", datetime(2027, 5, 6, 18, 30), status=Status.DRAFT)
+
+    assert client.get(f"/cities/{slug}/").status_code == 404
+    assert client.get(f"/cities/{slug}/events.ics").status_code == 404
+
+
+def test_city_page_of_a_name_with_accents_is_at_its_ascii_slug(client):
+    event = event_in("São Paulo", datetime(2027, 8, 12, 19, 0))
+
+    response = client.get("/cities/sao-paulo/")
+
+    assert reverse("events:city", kwargs={"slug": "sao-paulo"}) == "/cities/sao-paulo/"
+    assert response.status_code == 200
+    assert response.context["city"].name == "São Paulo"
+    assert titles(response) == [event.title]
+    assert "<title>Turnout in São Paulo" in response.content.decode()
+
+
+def test_home_page_links_each_city(client):
+    event_in("Tokyo", datetime(2027, 7, 1, 19, 0))
+    event_in("São Paulo", datetime(2027, 8, 12, 19, 0))
+    event_in("London", datetime(2027, 5, 6, 18, 30))
+    event_in("San Francisco", datetime(2027, 9, 2, 18, 0))
+
+    content = client.get("/").content.decode()
+
+    # The series' home city first, then the others by their soonest event.
+    assert re.findall(r'<a [^>]*href="(/cities/[^"]+)">([^<]+)</a>', content) == [
+        ("/cities/san-francisco/", "San Francisco"),
+        ("/cities/london/", "London"),
+        ("/cities/tokyo/", "Tokyo"),
+        ("/cities/sao-paulo/", "São Paulo"),
+    ]
+
+
+# Following a city ----------------------------------------------------------------
+def test_follow_city_anonymous_is_sent_to_sign_in(client):
+    event_in("London", datetime(2027, 5, 6, 18, 30))
+
+    page = client.get("/cities/london/").content.decode()
+    response = client.post("/cities/london/follow/")
+
+    assert 'href="/accounts/login/?next=/cities/london/">Sign in</a>' in page
+    assert 'action="/cities/london/follow/"' not in page
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/?next=/cities/london/follow/"
+    assert not CitySubscription.objects.exists()
+
+
+def test_follow_then_unfollow_with_the_page_buttons():
+    event_in("London", datetime(2027, 5, 6, 18, 30))
+    user = UserFactory()
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+
+    action, token, button = follow_form(browser.get("/cities/london/"))
+    assert (action, button) == ("/cities/london/follow/", "Tell me")
+    response = browser.post(action, {"csrfmiddlewaretoken": token})
+
+    assert (response.status_code, response.url) == (302, "/cities/london/")
+    assert list(
+        CitySubscription.objects.values_list("user", "city_slug", "city_name")
+    ) == [(user.pk, "london", "London")]
+
+    page = browser.get("/cities/london/")
+    assert page.context["following"] is True
+    action, token, button = follow_form(page)
+    assert (action, button) == ("/cities/london/unfollow/", "Stop the news")
+    response = browser.post(action, {"csrfmiddlewaretoken": token})
+
+    assert (response.status_code, response.url) == (302, "/cities/london/")
+    assert not CitySubscription.objects.exists()
+    action, _token, button = follow_form(browser.get("/cities/london/"))
+    assert (action, button) == ("/cities/london/follow/", "Tell me")
+
+
+# News of a new event in a followed city -----------------------------------------
+@pytest.fixture
+def london():
+    """London as a city of the series (it has had a published event)."""
+    event_in("London", datetime(2025, 5, 1, 18, 30))
+    return selectors.city(slug="london")
+
+
+def following(city, count=1) -> list:
+    users = UserFactory.create_batch(count)
+    for user in users:
+        services.follow_city(user=user, city=city)
+    return users
+
+
+def draft_in(city_name: str) -> Event:
+    return event_in(city_name, datetime(2027, 5, 6, 18, 30), status=Status.DRAFT)
+
+
+def test_publishing_an_event_emails_each_follower_of_its_city_once(mailbox, london):
+    ada, grace = following(london, 2)
+    event = draft_in("London")
+
+    services.publish_event(event=event)
+    first = [(email.to, email.subject) for email in mailbox()]
+    services.unpublish_event(event=event)
+    services.publish_event(event=event)
+    sent = [(email.to, email.subject) for email in mailbox()]
+
+    subject = f"[Turnout] Turnout comes to London: {event.title}"
+    assert sorted(first) == [([ada.email], subject), ([grace.email], subject)]
+    assert sent == first
+    assert Message.objects.filter(kind=Kind.CITY_NEWS).count() == 2
+
+
+def test_publishing_again_before_the_news_went_out_queues_no_second_email(
+    mailbox, london
+):
+    (ada,) = following(london)
+    event = draft_in("London")
+
+    services.publish_event(event=event)
+    services.unpublish_event(event=event)
+    services.publish_event(event=event)
+
+    assert [email.to for email in mailbox()] == [[ada.email]]
+
+
+def test_publishing_emails_nobody_who_unfollowed(mailbox, london):
+    stayed, left = following(london, 2)
+    services.unfollow_city(user=left, city_slug="london")
+
+    services.publish_event(event=draft_in("London"))
+
+    assert [email.to for email in mailbox()] == [[stayed.email]]
+
+
+def test_publishing_emails_no_follower_already_registered(mailbox, london):
+    newcomer, registered = following(london, 2)
+    event = draft_in("London")
+    RegistrationFactory(event=event, user=registered)
+
+    services.publish_event(event=event)
+
+    assert [email.to for email in mailbox()] == [[newcomer.email]]
+
+
+def test_publishing_emails_no_follower_of_another_city(mailbox, london):
+    event_in("Paris", datetime(2025, 6, 1, 18, 30))
+    (in_london,) = following(london)
+    following(selectors.city(slug="paris"))
+
+    services.publish_event(event=draft_in("London"))
+
+    assert [email.to for email in mailbox()] == [[in_london.email]]
+
+
+def test_city_news_one_click_unsubscribe_ends_the_subscription(mailbox, london):
+    (ada,) = following(london)
+    event = draft_in("London")
+    services.publish_event(event=event)
+
+    (email,) = mailbox()
+
+    link = emails.unfollow_url(ada, "london")
+    assert link.startswith("http://testserver/unfollow/")
+    assert email.extra_headers["List-Unsubscribe"] == f"<{link}>"
+    assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert f"Stop news of events in London: {link}" in email.body.splitlines()
+    # RFC 8058: the mail client POSTs, with no cookie and no CSRF token.
+    response = Client(enforce_csrf_checks=True).post(
+        link.removeprefix("http://testserver"),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert "You will no longer get news of new events in this city." in (
+        response.content.decode()
+    )
+    assert not CitySubscription.objects.filter(user=ada).exists()
+
+
+def test_unfollow_link_asks_before_it_unsubscribes(client, london):
+    (ada,) = following(london)
+
+    response = client.get(
+        emails.unfollow_url(ada, "london").removeprefix("http://testserver")
+    )
+
+    assert response.status_code == 200
+    assert "Stop the emails about new events in London?" in response.content.decode()
+    assert CitySubscription.objects.filter(user=ada, city_slug="london").count() == 1
+
+
+@pytest.mark.parametrize("tampering", ["altered", "reminder-unsubscribe-token"])
+def test_unfollow_link_tampered_is_400_and_changes_nothing(london, tampering):
+    (ada,) = following(london)
+    path = emails.unfollow_url(ada, "london").removeprefix("http://testserver")
+    if tampering == "altered":
+        path = path[:-3] + "xx/"
+    else:
+        token = emails.unsubscribe_url(ada).rstrip("/").rsplit("/", 1)[1]
+        path = reverse("events:unfollow", kwargs={"token": token})
+
+    response = Client(enforce_csrf_checks=True).post(path)
+
+    assert response.status_code == 400
+    assert "This link does not work" in response.content.decode()
+    assert CitySubscription.objects.filter(user=ada, city_slug="london").count() == 1
+
+
+# iCal feeds ----------------------------------------------------------------------
+def parse_feed(response) -> icalendar.Calendar:
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    return icalendar.Calendar.from_ical(response.content)
+
+
+def summaries(calendar) -> list[tuple[str, str]]:
+    return [
+        (str(vevent["SUMMARY"]), str(vevent["STATUS"]))
+        for vevent in calendar.walk("VEVENT")
+    ]
+
+
+@pytest.fixture
+def tour():
+    """Events of 2027 in three zones, with a cancelled one and a draft."""
+    return {
+        "sf": event_in("San Francisco", datetime(2027, 3, 14, 18, 0), title="SF"),
+        "london": event_in("London", datetime(2027, 3, 28, 10, 0), title="London"),
+        "tokyo": event_in(
+            "Tokyo", datetime(2027, 4, 8, 19, 0), title="Tokyo", status=Status.CANCELLED
+        ),
+        "london_later": event_in(
+            "London", datetime(2027, 11, 4, 18, 30), title="London again"
+        ),
+    }
+
+
+def test_series_feed_has_every_public_event_and_marks_the_cancelled(client, tour):
+    event_in("London", datetime(2027, 6, 3, 18, 30), title="Draft", status=Status.DRAFT)
+
+    response = client.get("/events.ics")
+
+    calendar = parse_feed(response)
+    assert response["Content-Disposition"] == 'inline; filename="turnout.ics"'
+    assert str(calendar["X-WR-CALNAME"]) == "Turnout"
+    assert summaries(calendar) == [
+        ("SF", "CONFIRMED"),
+        ("London", "CONFIRMED"),
+        ("Tokyo", "CANCELLED"),
+        ("London again", "CONFIRMED"),
+    ]
+
+
+def test_city_feed_has_only_that_citys_events(client, tour):
+    event_in("London", datetime(2027, 6, 3, 18, 30), title="Draft", status=Status.DRAFT)
+
+    response = client.get("/cities/london/events.ics")
+
+    calendar = parse_feed(response)
+    assert response["Content-Disposition"] == 'inline; filename="turnout-london.ics"'
+    assert str(calendar["X-WR-CALNAME"]) == "Turnout London"
+    assert summaries(calendar) == [("London", "CONFIRMED"), ("London again", "CONFIRMED")]
+    assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == [
+        "Europe/London"
+    ]
+
+
+@pytest.mark.parametrize("path", ["/events.ics", "/cities/london/events.ics"])
+def test_feed_events_start_in_their_own_zone(client, tour, path):
+    calendar = parse_feed(client.get(path))
+
+    by_uid = {f"turnout-event-{event.pk}@testserver": event for event in tour.values()}
+    vevents = calendar.walk("VEVENT")
+    assert vevents
+    for vevent in vevents:
+        event = by_uid[str(vevent["UID"])]
+        assert vevent["DTSTART"].params["TZID"] == event.timezone
+        assert vevent["DTEND"].params["TZID"] == event.timezone
+        start = vevent.decoded("DTSTART")
+        assert start == event.starts_at
+        # The wall-clock time written is the venue's, not UTC's.
+        assert start.replace(tzinfo=None) == event.starts_at.astimezone(
+            event.zone
+        ).replace(tzinfo=None)
+        assert vevent.decoded("DTEND") == event.ends_at
+
+
+def test_series_feed_has_one_vtimezone_per_zone_used(client, tour):
+    calendar = parse_feed(client.get("/events.ics"))
+
+    zones = [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")]
+    assert sorted(zones) == ["America/Los_Angeles", "Asia/Tokyo", "Europe/London"]
+    used = {vevent["DTSTART"].params["TZID"] for vevent in calendar.walk("VEVENT")}
+    assert used == set(zones)
+
+
+@pytest.mark.parametrize("path", ["/events.ics", "/cities/london/events.ics"])
+def test_feed_query_count_does_not_grow_with_the_events(client, path):
+    def queries_for(count: int) -> int:
+        Event.objects.all().delete()
+        for day in range(count):
+            event_in("London", datetime(2027, 5, 1 + day, 18, 30))
+        # parler keeps the titles it saved in the cache; a subscriber's request
+        # after a restart or an eviction finds it cold.
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            calendar = parse_feed(client.get(path))
+        assert len(calendar.walk("VEVENT")) == count
+        return len(captured)
+
+    assert queries_for(2) == queries_for(10)
+
+
+def test_feed_times_are_exact_for_a_half_hour_zone(client):
+    kolkata = ZoneInfo("Asia/Kolkata")
+    starts = datetime(2027, 3, 28, 19, 0, tzinfo=kolkata)
+    EventFactory(
+        city="Bangalore",
+        country="IN",
+        timezone="Asia/Kolkata",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=3),
+    )
+
+    calendar = parse_feed(client.get("/cities/bangalore/events.ics"))
+
+    (vevent,) = calendar.walk("VEVENT")
+    assert vevent["DTSTART"].to_ical() == b"20270328T190000"
+    assert vevent["DTSTART"].params["TZID"] == "Asia/Kolkata"
+    assert vevent.decoded("DTSTART").astimezone(UTC) == datetime(
+        2027, 3, 28, 13, 30, tzinfo=UTC
+    )
