@@ -177,7 +177,7 @@ def feed_events(*, city: City | None = None, now=None) -> QuerySet[Event]:
         ends_at__gt=now - timedelta(days=30),
     )
     if city is not None:
-        pass
+        events = events.filter(city__in=city.names)
     return events.prefetch_related("translations").order_by("starts_at", "pk")
 
 

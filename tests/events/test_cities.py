@@ -352,7 +352,10 @@ def test_city_feed_has_only_that_citys_events(client, tour):
     calendar = parse_feed(response)
     assert response["Content-Disposition"] == 'inline; filename="turnout-london.ics"'
     assert str(calendar["X-WR-CALNAME"]) == "Turnout London"
-    assert summaries(calendar) == [("London", "CONFIRMED"), ("London again", "CONFIRMED")]
+    assert summaries(calendar) == [
+        ("London", "CONFIRMED"),
+        ("London again", "CONFIRMED"),
+    ]
     assert [str(zone["TZID"]) for zone in calendar.walk("VTIMEZONE")] == [
         "Europe/London"
     ]
