@@ -246,7 +246,12 @@ class EventAdmin(TranslatableAdmin):
         """Saves the event. Capacity, time and venue, and cancelling go through their
         services (under the event's lock, telling attendees); the rest is saved here."""
         if not change:
+            publish = obj.status == Event.Status.PUBLISHED
+            if publish:  # through the service: followers of the city are told
+                obj.status = Event.Status.DRAFT
             obj.save()
+            if publish:
+                services.publish_event(event=obj, by=request.user)
             return
         # Status changes go through their services too (publish, unpublish, cancel).
         through_services = {

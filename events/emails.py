@@ -205,16 +205,18 @@ def calendar_uid(event: Event, user) -> str:
 
 
 @lru_cache(maxsize=256)
-def vtimezone(tzid: str, year: int) -> bytes:
-    """The VTIMEZONE for an IANA zone over ``year`` and the next, written once per worker.
+def vtimezone(tzid: str, first_year: int, last_year: int | None = None) -> bytes:
+    """The VTIMEZONE for an IANA zone from first_year to the end of last_year (or of
+    the year after first_year), written once per worker.
 
     icalendar's add_missing_timezones covers 1970-2038 for every calendar: some 140
     transitions to build and write out, most of a message's rendering time and
-    size. An invitation needs only the observances around its own dates (RFC 5545,
-    3.6.5), and they are the same for every attendee of every event in that zone.
+    size. A calendar needs only the observances around its own dates (RFC 5545,
+    3.6.5), the same for every attendee of every event in that zone.
     """
+    last_year = max(last_year or first_year + 1, first_year)
     return icalendar.Timezone.from_tzid(
-        tzid, first_date=date(year, 1, 1), last_date=date(year + 2, 1, 1)
+        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
     ).to_ical()
 
 

@@ -34,10 +34,11 @@ def calendar_feed(events: Iterable[Event], *, name: str) -> bytes:
     calendar.add("refresh-interval", icalendar.vDuration(timezone.timedelta(hours=1)))
     calendar["refresh-interval"].params["value"] = "DURATION"
     calendar.add("x-published-ttl", "PT1H")
-    zones: dict[tuple[str, int], None] = {}
+    years: dict[str, set[int]] = {}  # each zone: the years its events fall in
     for event in events:
         start = event.starts_at.astimezone(event.zone)
-        zones[(event.timezone, start.year)] = None
+        end = event.ends_at.astimezone(event.zone)
+        years.setdefault(event.timezone, set()).update((start.year, end.year))
         vevent = icalendar.Event()
         vevent.add("uid", feed_uid(event))
         vevent.add("dtstamp", event.updated_at)
@@ -55,7 +56,10 @@ def calendar_feed(events: Iterable[Event], *, name: str) -> bytes:
         calendar.add_component(vevent)
     text = calendar.to_ical()
     # The zones go before the events that refer to them, as clients expect.
-    zone_text = b"".join(vtimezone(tzid, year) for tzid, year in zones)
+    # One VTIMEZONE per zone, covering every year its events fall in.
+    zone_text = b"".join(
+        vtimezone(tzid, min(spanned), max(spanned)) for tzid, spanned in years.items()
+    )
     marker = b"BEGIN:VEVENT\r\n" if b"BEGIN:VEVENT\r\n" in text else b"END:VCALENDAR"
     head, found, rest = text.partition(marker)
     return head + zone_text + found + rest

@@ -152,6 +152,16 @@ class Event(TranslatableModel):
             "Minutes before the start at which confirmed attendees are reminded."
         ),
     )
+    published_at = models.DateTimeField(
+        _("first published"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "When it was first made public; a cancelled event that never "
+            "was stays out of the feeds."
+        ),
+    )
     sequence = models.PositiveIntegerField(
         _("calendar revision"),
         default=0,

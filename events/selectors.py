@@ -131,10 +131,18 @@ class City:
     names: tuple[str, ...] = ()  # every spelling its events use
 
 
+# Public: published, or cancelled after being published (subscribed calendars must
+# hear of the cancellation; a draft's never reaches anyone).
+_public = Q(status=Event.Status.PUBLISHED) | Q(
+    status=Event.Status.CANCELLED, published_at__isnull=False
+)
+
+
 def cities() -> list[City]:
-    """Every city with a published event, past or upcoming, by name. One query."""
+    """Every city with a public event (published, or cancelled after it was
+    published), past or upcoming, by name. One query."""
     rows = (
-        Event.objects.filter(status=Event.Status.PUBLISHED)
+        Event.objects.filter(_public)
         .order_by("city")
         .values_list("city", "country")
         .distinct()
@@ -172,10 +180,7 @@ def feed_events(*, city: City | None = None, now=None) -> QuerySet[Event]:
     """Events for an iCal feed: published or cancelled (so subscribed calendars drop
     a cancelled one), from 30 days ago on, with their titles."""
     now = now or timezone.now()
-    events = Event.objects.filter(
-        status__in=[Event.Status.PUBLISHED, Event.Status.CANCELLED],
-        ends_at__gt=now - timedelta(days=30),
-    )
+    events = Event.objects.filter(_public, ends_at__gt=now - timedelta(days=30))
     if city is not None:
         events = events.filter(city__in=city.names)
     return events.prefetch_related("translations").order_by("starts_at", "pk")

@@ -273,11 +273,15 @@ def _set_status(event: Event, status: str, *, by, message: str) -> Event:
             raise exceptions.EventCancelled()
         if locked.status != status:
             locked.status = status
-            locked.save(update_fields=["status", "updated_at"])
+            fields = ["status", "updated_at"]
+            if status == Event.Status.PUBLISHED and locked.published_at is None:
+                locked.published_at = timezone.now()
+                fields.append("published_at")
+            locked.save(update_fields=fields)
             audit.record(by=by, objects=[locked], message=message)
             if status == Event.Status.PUBLISHED:
                 _tell_city_followers(locked)
-    event.status = locked.status
+    event.status, event.published_at = locked.status, locked.published_at
     return locked
 
 

@@ -320,7 +320,11 @@ def tour():
         "sf": event_in("San Francisco", datetime(2027, 3, 14, 18, 0), title="SF"),
         "london": event_in("London", datetime(2027, 3, 28, 10, 0), title="London"),
         "tokyo": event_in(
-            "Tokyo", datetime(2027, 4, 8, 19, 0), title="Tokyo", status=Status.CANCELLED
+            "Tokyo",
+            datetime(2027, 4, 8, 19, 0),
+            title="Tokyo",
+            status=Status.CANCELLED,
+            published_at=datetime(2026, 11, 1, tzinfo=UTC),  # public, then cancelled
         ),
         "london_later": event_in(
             "London", datetime(2027, 11, 4, 18, 30), title="London again"
@@ -426,3 +430,62 @@ def test_feed_times_are_exact_for_a_half_hour_zone(client):
     assert vevent.decoded("DTSTART").astimezone(UTC) == datetime(
         2027, 3, 28, 13, 30, tzinfo=UTC
     )
+
+
+def test_a_cancelled_event_that_was_never_public_stays_out_of_the_feeds(client):
+    draft = event_in("Paris", datetime(2027, 5, 6, 19, 0), title="Secret draft")
+    draft.status = Status.DRAFT
+    draft.save()
+    services.cancel_event(event=draft)
+
+    assert summaries(parse_feed(client.get("/events.ics"))) == []
+    assert client.get("/cities/paris/events.ics").status_code == 404
+
+
+def test_city_feed_keeps_a_cancelled_event_so_calendars_drop_it(client):
+    event = event_in(
+        "London", datetime(2027, 5, 6, 19, 0), title="Gone", status=Status.DRAFT
+    )
+    services.publish_event(event=event)
+    services.cancel_event(event=event)
+
+    response = client.get("/cities/london/events.ics")
+
+    assert response.status_code == 200
+    assert summaries(parse_feed(response)) == [("Gone", "CANCELLED")]
+
+
+def test_series_feed_has_one_vtimezone_per_zone_across_years(client):
+    event_in("London", datetime(2027, 12, 9, 18, 30))
+    event_in("London", datetime(2029, 1, 13, 18, 30))
+
+    calendar = parse_feed(client.get("/events.ics"))
+
+    (zone,) = calendar.walk("VTIMEZONE")
+    assert str(zone["TZID"]) == "Europe/London"
+    starts = []
+    for observance in zone.walk():
+        if observance.name in ("STANDARD", "DAYLIGHT"):
+            starts.append(observance.decoded("DTSTART").year)
+            rdates = observance.get("RDATE", [])
+            for rdate in rdates if isinstance(rdates, list) else [rdates]:
+                starts += [period.dt.year for period in rdate.dts]
+    assert min(starts) <= 2027 and max(starts) >= 2029  # covers both events
+
+
+def test_staff_adding_a_published_event_tells_the_citys_followers(
+    admin_client, mailbox, london
+):
+    from tests.events.test_admin import change_form_data
+
+    (follower,) = following(london)
+    template = event_in("London", datetime(2027, 5, 6, 19, 0), title="Template")
+    Event.objects.filter(pk=template.pk).delete()
+    data = change_form_data(template, slug="london-new", title="London new")
+
+    response = admin_client.post(reverse("admin:events_event_add"), data)
+
+    assert response.status_code == 302
+    event = Event.objects.get(slug="london-new")
+    assert (event.status, event.published_at is not None) == (Status.PUBLISHED, True)
+    assert [m.to for m in mailbox()] == [[follower.email]]
