@@ -187,7 +187,6 @@ def seed(*, attendees: int, events: int) -> None:
     made = Event.objects.bulk_create(
         Event(
             series=series,
-            title=f"Bench night {i}",
             slug=f"bench-night-{i}",
             **venue,
             venue_address="Alexanderplatz 1, Berlin",
@@ -199,6 +198,12 @@ def seed(*, attendees: int, events: int) -> None:
             reminder_offsets=[120],  # two hours before: due half an hour ago
         )
         for i in range(events)
+    )
+    # bulk_create writes no translations (django-parler keeps titles apart).
+    Texts = Event._parler_meta.root_model
+    Texts.objects.bulk_create(
+        Texts(master=event, language_code="en", title=f"Bench night {i}")
+        for i, event in enumerate(made)
     )
     users = User.objects.bulk_create(
         (
