@@ -44,7 +44,7 @@ messages: install
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
-bench-registrations: install
+bench-registrations: install dirs
 	$(BIN)/python bench/registrations.py
 
 bench-reminders: install
