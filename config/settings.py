@@ -142,6 +142,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("TURNOUT_OUTBOX_SWEEP_SECONDS", default=60.0),
         "options": {"expires": 50},
     },
+    "prune-outbox": {
+        "task": "events.prune_outbox",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"expires": 60 * 60},
+    },
 }
 # Publishing fails fast when the broker is down: the outbox row is already saved and
 # the sweeper hands it over later, so a request never waits on Redis.
@@ -191,6 +196,9 @@ MAIL_HAND_OVER_GRACE_SECONDS = env.float(
 MAIL_REQUEUE_AFTER_SECONDS = env.float(
     "TURNOUT_MAIL_REQUEUE_AFTER_SECONDS", default=600.0
 )
+# The delivery log is kept this long after its event ended (or after the message, for
+# account emails); a daily task deletes what is older.
+MAIL_RETENTION_DAYS = env.int("TURNOUT_MAIL_RETENTION_DAYS", default=400)
 
 # Email ------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

@@ -526,3 +526,29 @@ def sweep(*, now: datetime) -> list[int]:
         logger.info("Sweeper hands %d message(s) to Celery again.", len(ids))
         hand_over(ids)
     return ids
+
+
+# Pruning -------------------------------------------------------------------------
+PRUNE_BATCH = 5000
+
+
+def prune(*, now: datetime) -> int:
+    """Deletes the delivery log older than MAIL_RETENTION_DAYS: finished messages
+    (sent, failed, skipped) whose event ended before then, and account emails made
+    before then. Nothing queued or sending is touched, and a message stays while
+    its event is recent, so its dedupe key still stops a second send. Deletes in
+    short batches; returns how many rows went.
+    """
+    cutoff = now - timedelta(days=settings.MAIL_RETENTION_DAYS)
+    finished = Message.objects.filter(
+        status__in=[Status.SENT, Status.FAILED, Status.SKIPPED]
+    )
+    old = finished.filter(
+        Q(event__ends_at__lt=cutoff) | Q(event__isnull=True, created_at__lt=cutoff)
+    )
+    deleted = 0
+    while True:
+        batch = list(old.values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not batch:
+            return deleted
+        deleted += Message.objects.filter(pk__in=batch).delete()[0]

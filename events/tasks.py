@@ -35,3 +35,8 @@ def sweep_outbox() -> int:
 @shared_task(name="events.dispatch_reminders", ignore_result=True)
 def dispatch_reminders() -> int:
     return reminders.dispatch(now=timezone.now()).queued
+
+
+@shared_task(name="events.prune_outbox", ignore_result=True)
+def prune_outbox() -> int:
+    return outbox.prune(now=timezone.now())

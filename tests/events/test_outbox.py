@@ -340,3 +340,41 @@ def test_a_message_that_keeps_dying_in_sending_is_failed_not_resent(mailbox, set
     from django.core import mail
 
     assert mail.outbox == []
+
+
+def test_prune_deletes_only_the_old_finished_log(settings):
+    settings.MAIL_RETENTION_DAYS = 30
+    now = timezone.now()
+    long_ago = now - timedelta(days=60)
+    past = EventFactory(starts_at=long_ago, ends_at=long_ago + timedelta(hours=3))
+    recent = EventFactory(
+        starts_at=now - timedelta(days=5), ends_at=now - timedelta(days=5, hours=-3)
+    )
+    kept, gone = [], []
+
+    def message(event, status, **fields):
+        registration = RegistrationFactory(event=event)
+        row = outbox.for_registration(registration, Message.Kind.CONFIRMED)
+        row.status = status
+        row.save()
+        Message.objects.filter(pk=row.pk).update(**fields)
+        return row.pk
+
+    gone.append(message(past, Message.Status.SENT))
+    gone.append(message(past, Message.Status.FAILED))
+    gone.append(message(past, Message.Status.SKIPPED))
+    kept.append(message(past, Message.Status.QUEUED))  # never deleted unsent
+    kept.append(message(recent, Message.Status.SENT))  # its event is recent
+    old_account = Message.objects.create(
+        kind=Message.Kind.ACCOUNT, to_email="a@example.com", status=Message.Status.SENT
+    )
+    Message.objects.filter(pk=old_account.pk).update(created_at=long_ago)
+    new_account = Message.objects.create(
+        kind=Message.Kind.ACCOUNT, to_email="b@example.com", status=Message.Status.SENT
+    )
+    gone.append(old_account.pk)
+    kept.append(new_account.pk)
+
+    assert outbox.prune(now=now) == len(gone)
+
+    assert sorted(Message.objects.values_list("pk", flat=True)) == sorted(kept)
