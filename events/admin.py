@@ -25,6 +25,9 @@ from events.templatetags.turnout import zoned
 
 REGISTRATIONS_SHOWN = 200
 
+# The admin is Turnout's, not "Django administration".
+admin.site.site_header = admin.site.site_title = "Turnout"
+
 
 def _apply_each(model_admin, request, objects, act, done) -> None:
     """Runs act (a service call) on each object; says what was done, and each refusal
@@ -194,7 +197,13 @@ class EventAdmin(TranslatableAdmin):
             event = self.get_object(request, object_id) if object_id else None
             zone = event.timezone if event else "UTC"
         with timezone.override(zone):
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(
+                request, object_id, form_url, extra_context
+            )
+            # A TemplateResponse renders later, outside this zone: render it here.
+            if hasattr(response, "render") and not response.is_rendered:
+                response.render()
+            return response
 
     @admin.display(description=_("starts (local time)"), ordering="starts_at")
     def local_start(self, event):

@@ -263,6 +263,20 @@ def registrations_of(*, user: User, now=None) -> MyRegistrations:
     return MyRegistrations(upcoming=upcoming, past=past)
 
 
+def events_at_the_door(*, now) -> list[Event]:
+    """Published events from those that started a day ago to those two weeks away:
+    the doors a check-in volunteer may be about to open."""
+    return list(
+        Event.objects.filter(
+            status=Event.Status.PUBLISHED,
+            ends_at__gt=now - timedelta(days=1),
+            starts_at__lt=now + timedelta(days=14),
+        )
+        .prefetch_related("translations")
+        .order_by("starts_at", "pk")
+    )
+
+
 def registration_for_release(*, pk: int) -> Registration | None:
     """The registration a signed release link names, with its event and attendee."""
     return Registration.objects.select_related("event", "user").filter(pk=pk).first()

@@ -138,8 +138,14 @@ def _invalid_link(request, *, status: int, expired: bool = False):
 @require_GET
 @login_required
 def my_registrations(request):
+    doors = []
+    if request.user.has_perm("events.check_in"):
+        doors = selectors.events_at_the_door(now=timezone.now())
     return render(
         request,
         "events/my_registrations.html",
-        {"registrations": selectors.registrations_of(user=request.user)},
+        {
+            "registrations": selectors.registrations_of(user=request.user),
+            "doors": doors,
+        },
     )

@@ -142,7 +142,9 @@ def checkin_scan(request, slug):
     ):
         return JsonResponse(asdict(outcome), status=status)
     door = selectors.with_door_counts(Event.objects).get(pk=event.pk)
-    return _render_door(request, door, result=outcome, status=status)
+    # A refused code stays in the box, to be checked; after a check-in it is empty.
+    kept = None if outcome.ok else form
+    return _render_door(request, door, form=kept, result=outcome, status=status)
 
 
 @login_required

@@ -2,11 +2,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import template
-from django.utils import formats
+from django.utils import dateformat, formats, translation
 from django.utils.html import format_html
 from django.utils.timezone import localtime
 
 register = template.Library()
+
+# Languages that write the day differently from "weekday, date" and join it to the
+# time without a comma: Japanese reads 2027年2月6日(土) 18:00.
+DAY_FORMATS = {"ja": ("Y年n月j日(D)", " ")}
 
 
 def zone_abbreviation(value: datetime) -> str:
@@ -35,9 +39,13 @@ def zoned(value: datetime | None, zone: str, style: str = "full", plain=False):
     if value is None:
         return ""
     local = localtime(value, ZoneInfo(zone))
-    day = f"{formats.date_format(local, 'D')}, {formats.date_format(local, 'DATE_FORMAT')}"
+    own, joint = DAY_FORMATS.get(translation.get_language() or "", (None, ", "))
+    if own:
+        day = dateformat.format(local, own)
+    else:
+        day = f"{formats.date_format(local, 'D')}, {formats.date_format(local, 'DATE_FORMAT')}"
     time = f"{formats.time_format(local, 'TIME_FORMAT')} {zone_abbreviation(local)}"
-    text = {"full": f"{day}, {time}", "date": day, "time": time}[style]
+    text = {"full": f"{day}{joint}{time}", "date": day, "time": time}[style]
     if plain:
         return text
     return format_html('<time datetime="{}">{}</time>', local.isoformat(), text)

@@ -2,11 +2,6 @@
 (function () {
   "use strict";
 
-  // The language switcher changes on selection; its button stays for keyboards and no-JS.
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.submit(); });
-  });
-
   // Offer to show times in the zone the device's clock is in, when the server does not
   // know it yet (or knows another one), unless the reader said no on this device.
   var offer = document.getElementById("timezone-offer");

@@ -117,3 +117,42 @@ def test_the_offer_knows_the_zone_already_chosen(client):
     client.force_login(UserFactory(timezone="Europe/Berlin"))
     html = client.get("/").content.decode()
     assert 'data-viewer-zone="Europe/Berlin"' in html
+
+
+def test_switcher_names_each_language_in_itself_whatever_the_page_language(client):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    for code, name in (
+        ("en", "English"),
+        ("fr", "Français"),
+        ("es", "Español"),
+        ("de", "Deutsch"),
+        ("ja", "日本語"),
+        ("pt-br", "Português Brasileiro"),
+    ):
+        assert (
+            f'lang="{code}"{" selected" if code == "ja" else ""}>{name}</option>'
+            in html
+        )
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [
+        ("en", "Fri, March 6, 2099, 6 p.m. JST"),
+        ("fr", "ven, 6 mars 2099, 18:00 JST"),
+        ("de", "Fr, 6. März 2099, 18:00 JST"),
+        ("ja", "2099年3月6日(金) 18:00 JST"),
+    ],
+)
+def test_event_time_is_written_the_way_each_language_writes_it(
+    client, language, written
+):
+    from datetime import UTC, datetime
+
+    event = EventFactory(
+        timezone="Asia/Tokyo",
+        starts_at=datetime(2099, 3, 6, 9, 0, tzinfo=UTC),
+        ends_at=datetime(2099, 3, 6, 12, 0, tzinfo=UTC),
+    )
+    page = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
+    assert written in page.content.decode()

@@ -296,7 +296,24 @@ def test_admin_previews_every_template(admin_client):
         if kind != Message.Kind.ACCOUNT:
             assert str(kind.label) in content
     assert "BEGIN:VCALENDAR" in content
+    # Each email's HTML sits whole inside its frame's srcdoc (escaped), for every kind.
+    frames = content.count('srcdoc="&lt;!DOCTYPE html&gt;')
+    assert frames == len(Message.Kind) - 1  # all but account emails
     # The confirmation's QR code shows in the browser: inlined, not a cid: URL.
     assert "data:image/png;base64," in content
     assert "cid:ticket-" not in content
     assert not Message.objects.exists()
+
+
+def test_admin_change_form_shows_the_times_in_the_events_own_zone(admin_client):
+    event = EventFactory(
+        timezone="America/Los_Angeles",
+        starts_at=datetime(2099, 12, 5, 2, 0, tzinfo=UTC),  # 6 p.m. PST the day before
+        ends_at=datetime(2099, 12, 5, 5, 0, tzinfo=UTC),
+    )
+
+    page = admin_client.get(reverse("admin:events_event_change", args=[event.pk]))
+
+    content = page.content.decode()
+    assert 'name="starts_at_0" value="2099-12-04"' in content
+    assert 'name="starts_at_1" value="18:00:00"' in content

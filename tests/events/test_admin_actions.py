@@ -232,6 +232,7 @@ def test_email_attendees_previews_then_queues_once_per_confirmed_attendee(
         preview.context["preview"].subject == f"[Turnout] {event.title}: Doors at 5:30"
     )
     assert "Bring &lt;b&gt;a laptop&lt;/b&gt;." in preview.context["preview"].html
+    assert 'srcdoc="&lt;!DOCTYPE html&gt;' in preview.content.decode()  # whole
     assert not Message.objects.exists()  # a preview sends nothing
 
     for _ in range(2):  # sent twice (a double click): queued once

@@ -1,6 +1,7 @@
 """Tickets and the door: check_in, the check-in page, the ticket page, the QR email."""
 
 import re
+from datetime import timedelta
 from email import message_from_bytes
 
 import pytest
@@ -657,3 +658,38 @@ def test_check_in_at_two_doors_without_the_guard_records_two_firsts(
     registration, results = _two_doors_at_once()
 
     assert [result.first for result in results] == [True, True]
+
+
+def test_volunteer_lands_on_a_page_that_links_the_doors_open_soon(client):
+    volunteer = make_volunteer(name="Vera Volunteer")
+    soon = EventFactory(
+        title="Soon",
+        starts_at=timezone.now() + timedelta(days=2),
+        ends_at=timezone.now() + timedelta(days=2, hours=3),
+    )
+    EventFactory(
+        title="Far",
+        starts_at=timezone.now() + timedelta(days=60),
+        ends_at=timezone.now() + timedelta(days=60, hours=3),
+    )
+    client.force_login(volunteer)
+
+    page = client.get(reverse("events:my_registrations")).content.decode()
+
+    assert reverse("events:checkin", args=[soon.slug]) in page
+    assert "Far" not in page
+    client.force_login(UserFactory())
+    assert (
+        "/checkin/"
+        not in client.get(reverse("events:my_registrations")).content.decode()
+    )
+
+
+def test_ticket_page_says_when_it_was_checked_in(client):
+    registration = services.register(event=EventFactory(), user=UserFactory())
+    services.check_in(event=registration.event, code=registration.ticket_code, by=None)
+    client.force_login(registration.user)
+
+    page = client.get(reverse("events:ticket", args=[registration.ticket_code]))
+
+    assert "Checked in" in page.content.decode()

@@ -130,7 +130,7 @@ DEMO_EVENTS = [
         91,
         110,
         language="pt-br",
-        own_title="Open Models Developer Tour — São Paulo",
+        own_title="Tour de Desenvolvedores de Modelos Abertos — São Paulo",
         own_description=(
             "Uma noite com quem constrói, ajusta e entrega modelos abertos: duas "
             "palestras curtas, demos ao vivo de times locais e muito tempo para "

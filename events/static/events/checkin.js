@@ -75,8 +75,13 @@
       if (!type.startsWith("application/json")) {
         throw new Error("HTTP " + response.status);
       }
-      show(await response.json());
-      input.value = "";
+      const outcome = await response.json();
+      show(outcome);
+      if (outcome.ok) {
+        input.value = ""; // ready for the next person
+      } else {
+        input.select(); // a refused code stays, to be checked or typed over
+      }
     } catch (error) {
       show({
         ok: false,
