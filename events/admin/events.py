@@ -1,13 +1,15 @@
+"""Series and events: the columns, filters and actions staff run the series with."""
+
 import uuid
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpResponseRedirect, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -16,34 +18,15 @@ from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
 from accounts.timezones import is_timezone
-from events import audit, emails, exports, outbox, selectors, services
-from events.exceptions import CapacityError, TurnoutError
+from events import audit, emails, exports, selectors, services
+from events.admin.common import apply_each
+from events.exceptions import CapacityError
 from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
-from events.models import CitySubscription, Event, EventSeries, Message, Registration
+from events.models import Event, EventSeries, Message, Registration
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
 
 REGISTRATIONS_SHOWN = 200
-
-# The admin is Turnout's, not "Django administration".
-admin.site.site_header = admin.site.site_title = "Turnout"
-
-
-def _apply_each(model_admin, request, objects, act, done) -> None:
-    """Runs act (a service call) on each object; says what was done, and each refusal
-    with the service's own message. done: an ngettext_lazy with a "count"."""
-    count = 0
-    for obj in objects:
-        try:
-            act(obj)
-        except TurnoutError as error:
-            model_admin.message_user(
-                request, f"{obj}: {error.message}", level=messages.ERROR
-            )
-        else:
-            count += 1
-    if count:
-        model_admin.message_user(request, done % {"count": count})
 
 
 @admin.register(EventSeries)
@@ -307,7 +290,7 @@ class EventAdmin(TranslatableAdmin):
 
     # Actions: each calls a service ------------------------------------------------
     def _each(self, request, queryset, service, done):
-        _apply_each(
+        apply_each(
             self, request, queryset, lambda e: service(event=e, by=request.user), done
         )
 
@@ -528,327 +511,3 @@ class EventAdmin(TranslatableAdmin):
 
     def has_view_registrations_permission(self, request):
         return request.user.has_perm("events.view_registration")
-
-
-class EventFilter(admin.SimpleListFilter):
-    """By event, latest first, titles fetched in one query (not one per event)."""
-
-    title = _("event")
-    parameter_name = "event__id__exact"
-
-    def lookups(self, request, model_admin):
-        events = Event.objects.prefetch_related("translations").order_by("-starts_at")
-        return [(str(event.pk), str(event)) for event in events]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(event_id=self.value()) if self.value() else queryset
-
-
-class CheckedInFilter(admin.SimpleListFilter):
-    title = _("checked in")
-    parameter_name = "checked_in"
-
-    def lookups(self, request, model_admin):
-        return [("yes", _("Yes")), ("no", _("No"))]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(checked_in_at__isnull=False)
-        if self.value() == "no":
-            return queryset.filter(checked_in_at__isnull=True)
-        return queryset
-
-
-@admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
-    """Registrations change only through the services: no adding, editing or deleting."""
-
-    list_display = (
-        "email",
-        "name",
-        "event",
-        "status",
-        "position",
-        "created_at",
-        "checked_in_at",
-    )
-    list_filter = ("status", CheckedInFilter, EventFilter)
-    search_fields = ("user__email", "user__name", "ticket_code")
-    list_select_related = ("user", "event")
-    readonly_fields = (
-        "event",
-        "user",
-        "status",
-        "position",
-        "created_at",
-        "waitlisted_at",
-        "confirmed_at",
-        "cancelled_at",
-        "ticket_code",
-        "checked_in_at",
-        "checked_in_by",
-    )
-    fields = readonly_fields
-    actions = [
-        "check_in",
-        "undo_check_in",
-        "promote",
-        "resend_confirmation",
-        "cancel_registrations",
-    ]
-
-    def get_queryset(self, request):
-        return selectors.with_waitlist_position(
-            super().get_queryset(request).prefetch_related("event__translations")
-        )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_check_in_permission(self, request):
-        return request.user.has_perm("events.check_in")
-
-    @admin.display(description=_("email"), ordering="user__email")
-    def email(self, registration):
-        return registration.user.email
-
-    @admin.display(description=_("name"), ordering="user__name")
-    def name(self, registration):
-        return registration.user.get_full_name()
-
-    @admin.display(description=_("waitlist position"), ordering="waitlisted_at")
-    def position(self, registration):
-        return registration.waitlist_position or "-"
-
-    def _each(self, request, queryset, act, done):
-        _apply_each(self, request, queryset.select_related("event", "user"), act, done)
-
-    @admin.action(description=_("Check in"), permissions=["check_in"])
-    def check_in(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda r: services.check_in(
-                event=r.event, code=r.ticket_code, by=request.user
-            ),
-            ngettext_lazy(
-                "%(count)d attendee checked in.",
-                "%(count)d attendees checked in.",
-                "count",
-            ),
-        )
-
-    @admin.action(description=_("Undo check-in"), permissions=["check_in"])
-    def undo_check_in(self, request, queryset):
-        self._each(
-            request,
-            queryset.filter(checked_in_at__isnull=False),
-            lambda r: services.undo_check_in(registration=r, by=request.user),
-            ngettext_lazy(
-                "%(count)d check-in undone.", "%(count)d check-ins undone.", "count"
-            ),
-        )
-
-    @admin.action(
-        description=_("Promote from the waitlist (adds a seat when full)"),
-        permissions=["change"],
-    )
-    def promote(self, request, queryset):
-        self._each(
-            request,
-            queryset.order_by("waitlisted_at", "pk"),
-            lambda r: services.promote(registration=r, by=request.user),
-            ngettext_lazy(
-                "%(count)d person promoted and told.",
-                "%(count)d people promoted and told.",
-                "count",
-            ),
-        )
-
-    @admin.action(description=_("Resend the confirmation"), permissions=["change"])
-    def resend_confirmation(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda r: services.resend_confirmation(registration=r, by=request.user),
-            ngettext_lazy(
-                "%(count)d confirmation queued again.",
-                "%(count)d confirmations queued again.",
-                "count",
-            ),
-        )
-
-    @admin.action(
-        description=_("Cancel selected registrations (promotes from the waitlist)"),
-        permissions=["change"],
-    )
-    def cancel_registrations(self, request, queryset):
-        def cancel(registration):
-            services.cancel_registration(registration=registration)
-            audit.record(by=request.user, objects=[registration], message="Cancelled.")
-
-        self._each(
-            request,
-            queryset,
-            cancel,
-            ngettext_lazy(
-                "%(count)d registration cancelled.",
-                "%(count)d registrations cancelled.",
-                "count",
-            ),
-        )
-
-
-@admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
-    """The outbox and delivery log: read-only; staff can resend and preview."""
-
-    list_display = (
-        "to_email",
-        "kind",
-        "event",
-        "status",
-        "attempts",
-        "created_at",
-        "sent_at",
-        "short_error",
-    )
-    list_filter = ("status", "kind", EventFilter)
-    search_fields = ("to_email", "subject", "user__name")
-    list_select_related = ("event",)
-    date_hierarchy = "created_at"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("event__translations")
-
-    actions = ["resend"]
-    fields = (
-        "kind",
-        "status",
-        "to_email",
-        "user",
-        "language",
-        "event",
-        "registration",
-        "subject",
-        "attempts",
-        "last_error",
-        "created_at",
-        "enqueued_at",
-        "next_attempt_at",
-        "sending_since",
-        "sent_at",
-        "resend_of",
-        "html_preview",
-        "body_text",
-        "ics",
-    )
-    readonly_fields = fields
-    change_list_template = "admin/events/message/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def get_fields(self, request, obj=None):
-        if obj is not None and obj.kind == Message.Kind.ACCOUNT:
-            # Reset links and login codes: not for any staff member's eyes.
-            return [f for f in self.fields if f not in ("html_preview", "body_text")]
-        return self.fields
-
-    def has_resend_permission(self, request):
-        return request.user.has_perm("events.change_message")
-
-    @admin.display(description=_("last error"))
-    def short_error(self, message):
-        return message.last_error[:80]
-
-    @admin.display(description=_("HTML"))
-    def html_preview(self, message):
-        if not message.body_html:
-            return "-"
-        return format_html(
-            '<iframe sandbox srcdoc="{}" title="{}" style="width:100%;max-width:640px;'
-            'height:480px;border:1px solid #ccc;"></iframe>',
-            emails.html_for_browser(message.body_html, message.registration),
-            _("HTML part"),
-        )
-
-    @admin.action(
-        description=_("Resend selected messages (rendered anew)"),
-        permissions=["resend"],
-    )
-    def resend(self, request, queryset):
-        count = 0
-        for message in queryset.select_related("user", "event", "registration"):
-            if message.kind == Message.Kind.ACCOUNT:
-                self.message_user(
-                    request,
-                    _(
-                        "Account emails are not resent: ask %(email)s to request a new one."
-                    )
-                    % {"email": message.to_email},
-                    level=messages.WARNING,
-                )
-                continue
-            outbox.resend(message)
-            audit.record(by=request.user, objects=[message], message="Resent.")
-            count += 1
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d message queued again.",
-                "%(count)d messages queued again.",
-                count,
-            )
-            % {"count": count},
-        )
-
-    def get_urls(self):
-        preview = self.admin_site.admin_view(self.preview_view)
-        return [
-            path("preview/", preview, name="events_message_preview"),
-            *super().get_urls(),
-        ]
-
-    def preview_view(self, request):
-        """Every template rendered with sample data (no rows are read or written)."""
-        if not self.has_view_permission(request):
-            raise PermissionDenied
-        previews = []
-        for sample in emails.sample_messages():
-            rendered = emails.render(sample)
-            rendered.html = emails.html_for_browser(rendered.html, sample.registration)
-            previews.append((sample, rendered))
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Email previews"),
-            "opts": self.model._meta,
-            "previews": previews,
-        }
-        return TemplateResponse(request, "admin/events/message/preview.html", context)
-
-
-@admin.register(CitySubscription)
-class CitySubscriptionAdmin(admin.ModelAdmin):
-    """Who follows which city; people subscribe and unsubscribe themselves."""
-
-    list_display = ("user", "city_name", "created_at")
-    list_filter = ("city_name",)
-    search_fields = ("user__email", "city_name")
-    list_select_related = ("user",)
-    readonly_fields = ("user", "city_slug", "city_name", "created_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
