@@ -201,7 +201,8 @@ class Event(TranslatableModel):
         # whatever language the code creating it happens to run in). Rows loaded
         # from the database (positional arguments) read in the active language.
         if kwargs and "_current_language" not in kwargs:
-            kwargs["_current_language"] = kwargs.get("language") or "en"
+            own = kwargs.get("language") or self._meta.get_field("language").default
+            kwargs["_current_language"] = own
         super().__init__(*args, **kwargs)
 
     def __str__(self):

@@ -41,7 +41,8 @@ def with_seat_counts(events: QuerySet[Event]) -> QuerySet[Event]:
 
 
 def with_admin_counts(events: QuerySet[Event]) -> QuerySet[Event]:
-    """with_seat_counts, plus checked_in_count: the admin's columns in one query."""
+    """with_seat_counts, plus checked_in_count (confirmed and checked in): the
+    admin's columns and the door's counter, in one query."""
     return with_seat_counts(events).annotate(
         checked_in_count=Count(
             "registrations",
@@ -50,16 +51,6 @@ def with_admin_counts(events: QuerySet[Event]) -> QuerySet[Event]:
                 registrations__checked_in_at__isnull=False,
             ),
         )
-    )
-
-
-def with_door_counts(events: QuerySet[Event]) -> QuerySet[Event]:
-    """The door's counter: confirmed_count and, of those, checked_in_count."""
-    confirmed = Q(registrations__status=Status.CONFIRMED)
-    arrived = confirmed & Q(registrations__checked_in_at__isnull=False)
-    return events.annotate(
-        confirmed_count=Count("registrations", filter=confirmed),
-        checked_in_count=Count("registrations", filter=arrived),
     )
 
 

@@ -99,7 +99,8 @@ def _render_door(request, event, *, form=None, result=None, status=200):
 def checkin_page(request, slug):
     """The door's page: type or scan a code, see who it is, count who is in."""
     return _render_door(
-        request, get_object_or_404(selectors.with_door_counts(Event.objects), slug=slug)
+        request,
+        get_object_or_404(selectors.with_admin_counts(Event.objects), slug=slug),
     )
 
 
@@ -141,7 +142,7 @@ def checkin_scan(request, slug):
         "application/json"
     ):
         return JsonResponse(asdict(outcome), status=status)
-    door = selectors.with_door_counts(Event.objects).get(pk=event.pk)
+    door = selectors.with_admin_counts(Event.objects).get(pk=event.pk)
     # A refused code stays in the box, to be checked; after a check-in it is empty.
     kept = None if outcome.ok else form
     return _render_door(request, door, form=kept, result=outcome, status=status)
@@ -152,7 +153,7 @@ def checkin_scan(request, slug):
 @require_GET
 def checkin_stats(request, slug):
     """The counter, as JSON: {"checked_in": n, "confirmed": m}, in one query."""
-    event = get_object_or_404(selectors.with_door_counts(Event.objects), slug=slug)
+    event = get_object_or_404(selectors.with_admin_counts(Event.objects), slug=slug)
     return JsonResponse(
         {"checked_in": event.checked_in_count, "confirmed": event.confirmed_count}
     )
