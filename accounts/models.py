@@ -10,6 +10,7 @@ from django.utils.timezone import now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.timezones import timezone_choices, validate_timezone
+from accounts.validators import validate_one_line
 
 
 def language_choices():
@@ -44,7 +45,12 @@ class UserManager(BaseUserManager):
 
 class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("email address"), unique=True)
-    name = models.CharField(_("display name"), max_length=150, blank=True)
+    name = models.CharField(
+        _("display name"),
+        max_length=150,
+        blank=True,
+        validators=[validate_one_line],
+    )
     language = models.CharField(
         _("preferred language"),
         max_length=10,

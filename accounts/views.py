@@ -1,15 +1,22 @@
+import json
+
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import privacy, services
 from accounts.forms import ProfileForm
 from accounts.models import User
 from accounts.services import UNSUBSCRIBE_SALT, stop_reminders, update_profile
@@ -26,6 +33,43 @@ def profile(request):
         messages.success(request, _("Your settings are saved."))
         return redirect("accounts:profile")
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_POST  # a POST with the CSRF token: no link on another site can start it
+@login_required
+@never_cache
+def download_data(request):
+    """Download my data: everything Turnout holds about the signed-in person, as
+    one JSON file (accounts.privacy.export)."""
+    now = timezone.now()
+    data = privacy.export(user=request.user, now=now)
+    response = HttpResponse(
+        json.dumps(data, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    filename = f"turnout-my-data-{now:%Y-%m-%d}.json"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@reauthentication_required  # the password (or a code, or 2FA) again, first
+@never_cache
+def delete_account(request):
+    """Delete my account: GET says what will happen, POST does it
+    (accounts.privacy.delete_account), signs the person out and says goodbye."""
+    if request.method == "POST":
+        privacy.delete_account(user=request.user)
+        logout(request)
+        return redirect("accounts:goodbye")
+    plan = privacy.deletion_plan(user=request.user)
+    return render(request, "accounts/delete_account.html", {"plan": plan})
+
+
+@require_GET
+def goodbye(request):
+    return render(request, "accounts/goodbye.html")
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST it (RFC 8058)
@@ -50,8 +94,12 @@ def unsubscribe(request, token):
 
 
 def _next_url(request) -> str:
+    """The page to go back to: a path on this site (as the forms send it), else "/".
+
+    Anything else (another host, a relative "-1", words) is not a page of ours.
+    """
     target = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(
+    safe = target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
     return target if safe else "/"
@@ -84,4 +132,5 @@ def set_timezone(request):
     messages.success(
         request, _("Times are now also shown in %(zone)s.") % {"zone": zone}
     )
-    return redirect(_next_url(request))
+    # Not redirect(): it would try the text as a URL pattern's name first.
+    return HttpResponseRedirect(_next_url(request))

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "csp",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_countries",
@@ -53,10 +55,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.FormCharsetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.ViewerPreferencesMiddleware",
@@ -110,7 +115,36 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Rate limits must be shared by every process (web workers, the dev server's
+    # reloader, the worker): a per-process memory cache would let each process count
+    # alone. With no Redis, a file cache under var/ is shared by all local processes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env.str("TURNOUT_CACHE_DIR", default=str(VAR_DIR / "cache")),
+        }
+    }
+
+# Anti-automation limits (events/ratelimits.py), counted in the cache above. Rates as
+# in ACCOUNT_RATE_LIMITS, "amount/period/per" (period in s, m, h or d); per is "user",
+# "ip", or "user+target" (one person and one event or city). Each is far above what a
+# person does by hand; an action missing here is not limited.
+TURNOUT_RATE_LIMITS = {
+    # Registering, cancelling and releasing a seat each queue an email. Changing one's
+    # mind about one event 5 times (10 actions) in 10 minutes is already more than
+    # people do; signing up for 15 events in an hour too. An address is shared (an
+    # office, a campus, the venue's Wi-Fi when a talk says "register now"): 200.
+    "registration": "10/10m/user+target,30/1h/user,200/10m/ip",
+    # Following and unfollowing cities (each follow means an email per new event).
+    "follow": "10/10m/user+target,30/1h/user,200/10m/ip",
+    # Scans at the door: a busy door admits one person every 2-3 seconds (20-30 a
+    # minute); 120 leaves room for re-scans and typos and stops a script. Several
+    # doors share the venue's connection: 600.
+    "checkin": "120/1m/user,600/1m/ip",
+}
+# The door opens this long before the event starts and closes this long after it ends.
+CHECKIN_OPENS_HOURS_BEFORE = env.float("TURNOUT_CHECKIN_OPENS_HOURS_BEFORE", default=3)
+CHECKIN_CLOSES_HOURS_AFTER = env.float("TURNOUT_CHECKIN_CLOSES_HOURS_AFTER", default=3)
 
 # Celery -----------------------------------------------------------------------
 CELERY_TIMEZONE = "UTC"
@@ -144,6 +178,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "prune-outbox": {
         "task": "events.prune_outbox",
+        "schedule": 24 * 60 * 60.0,
+        "options": {"expires": 60 * 60},
+    },
+    "purge-personal-data": {
+        "task": "events.purge_personal_data",
         "schedule": 24 * 60 * 60.0,
         "options": {"expires": 60 * 60},
     },
@@ -199,6 +238,10 @@ MAIL_REQUEUE_AFTER_SECONDS = env.float(
 # The delivery log is kept this long after its event ended (or after the message, for
 # account emails); a daily task deletes what is older.
 MAIL_RETENTION_DAYS = env.int("TURNOUT_MAIL_RETENTION_DAYS", default=400)
+# Attendees' personal data is erased this long after each event ended (their
+# registrations lose their account, their emails address and content); the counts
+# stay. A year covers the questions that follow an event and planning the next one.
+PERSONAL_DATA_RETENTION_DAYS = env.int("TURNOUT_RETENTION_DAYS", default=365)
 
 # Email ------------------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
@@ -236,6 +279,49 @@ ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_SIGNUP_FORM_CLASS = "accounts.forms.SignupForm"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Turnout] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# allauth's rate limits, all spelled out (only POSTs count; phone numbers are not
+# used, so theirs keep allauth's defaults). "ip" is the client's address (see
+# ALLAUTH_TRUSTED_PROXY_COUNT), "key" the email address concerned.
+ACCOUNT_RATE_LIMITS = {
+    # Failed sign-ins: per address (guessing one password) and per client address
+    # (trying many accounts). Wrong two-factor codes count the same way, per account.
+    "login_failed": "10/m/ip,5/5m/key",
+    # Sign-in attempts of any outcome, per client address.
+    "login": "30/m/ip",
+    # Sign-in codes: each one emails the address, so per address also per hour.
+    "request_login_code": "20/m/ip,3/m/key,10/h/key",
+    # Sign-ups: a venue's attendees may share one address, so per minute only.
+    "signup": "20/m/ip",
+    # A verification email again: once every 3 minutes per address.
+    "confirm_email": "1/3m/key",
+    # Password reset requests (each emails the address) and the reset link's page.
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    # Signed in: changing the password, confirming it again for a sensitive page.
+    "change_password": "5/m/user",
+    "reauthenticate": "10/m/user",
+    # Adding, removing, re-verifying an email address: adding one emails an address
+    # of the person's choosing, so per hour too, and per client address, or one
+    # person with many accounts could send our mail to anyone.
+    "manage_email": "10/m/user,20/h/user,30/h/ip",
+}
+# Behind N reverse proxies (the documented TLS proxy is one), the client's address is
+# the N-th from the right in X-Forwarded-For; 0 trusts no header and uses the socket's
+# peer. Rate limits per IP depend on it (README, "Running in production").
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TURNOUT_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = (
+    env.str("TURNOUT_TRUSTED_CLIENT_IP_HEADER", default="") or None
+)
+# Two-factor authentication (allauth.mfa): TOTP apps and recovery codes.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Secrets are stored encrypted with a key derived from DJANGO_SECRET_KEY: changing
+# that key means staff set up their authenticator app again.
+MFA_ADAPTER = "accounts.mfa.MFAAdapter"
+MFA_TOTP_ISSUER = env.str("TURNOUT_MFA_ISSUER", default="Turnout")
+# Also accept the code of the 30-second window just before and just after: a phone's
+# clock a little off, or a code typed as it changes, still works. A code is good
+# only once, and wrong codes count towards the failed sign-in limit.
+MFA_TOTP_TOLERANCE = 1
 
 # Internationalisation --------------------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -289,6 +375,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int(
     "DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000
@@ -299,6 +388,65 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool(
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 if env.bool("DJANGO_SECURE_PROXY_SSL_HEADER", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy on every response, the admin included (django-csp). Scripts
+# only from our own origin, never inline. Stylesheets likewise, and each <style> block
+# still in a template by its hash (tests/test_security_headers.py says which hash is
+# missing or stale). Style attributes stay allowed: the email previews are sandboxed
+# srcdoc frames, which inherit this policy, and an email's HTML can only be styled
+# inline; an attribute runs no script, and img-src and font-src keep CSS from reaching
+# another origin. No page frames another; frame-src does not govern srcdoc frames.
+from csp.constants import NONE, SELF, UNSAFE_INLINE  # noqa: E402
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [
+            SELF,
+            "'sha256-94t4q/rjGPUXBUJXCFFCF3gaVYu0bgKJk+byMs1RbTc='",  # events/checkin.html
+            "'sha256-HW1Yk3YBsfTR6NCT/2RohAvT/H4TcfCXQXkRLYAZd00='",  # events/ticket.html
+            "'sha256-BicIqAbdCmmv3hltUH9GUX0cXxGhVlxoaF6YnsFd1EM='",  # admin/index.html
+        ],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "frame-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features no page of ours uses are switched off; the door's scanner needs
+# the camera on our own origin.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": ["self"],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+}
+
+# Error reporting (optional): set SENTRY_DSN to send server errors to Sentry.
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        # Attendees' names and addresses stay out of error reports.
+        send_default_pii=False,
+    )
 
 LOGGING = {
     "version": 1,

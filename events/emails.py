@@ -258,6 +258,11 @@ def invitation(message: Message, method: str) -> str:
     return (head + zone + begin + rest).decode()
 
 
+def _plain(text: str) -> str:
+    """text as a plain str: render_to_string returns a SafeString."""
+    return str.__str__(text)  # a copy as the base type, without the safe mark
+
+
 def render(message: Message) -> Rendered:
     """Renders an event message in the recipient's language. Reads no other rows."""
     language = message.language or settings.LANGUAGE_CODE
@@ -289,7 +294,9 @@ def render(message: Message) -> Rendered:
         }
         rendered = Rendered(
             subject=_subject(message, event),
-            text=render_to_string(f"emails/{message.kind}.txt", context),
+            # Plain text is not HTML: never marked safe, so a page that shows it
+            # (the admin's previews) escapes what attendees typed into it.
+            text=_plain(render_to_string(f"emails/{message.kind}.txt", context)),
             html=render_to_string(f"emails/{message.kind}.html", context),
             ics=invitation(message, method) if method else "",
         )

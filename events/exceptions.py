@@ -73,3 +73,18 @@ class TicketNotConfirmed(CheckInRefused):
 class EventNotOpenForCheckIn(CheckInRefused):
     code = "event_closed"
     default_message = _("This event is cancelled: nobody can be checked in.")
+
+
+class EventNotPublishedForCheckIn(CheckInRefused):
+    code = "not_published"
+    default_message = _("This event is not published: nobody can be checked in.")
+
+
+class DoorNotOpenYet(CheckInRefused):
+    code = "door_not_open_yet"
+    default_message = _("The door is not open yet.")
+
+
+class DoorClosed(CheckInRefused):
+    code = "door_closed"
+    default_message = _("The door is closed: check-in has ended.")

@@ -67,15 +67,15 @@ def rows(registrations: Iterable[Registration]) -> Iterator[list[str]]:
             for cell in (
                 event.title,
                 event.slug,
-                user.get_full_name(),
-                user.email,
+                user.get_full_name() if user else "",  # erased: no one to name
+                user.email if user else "",
                 registration.get_status_display(),
                 registration.waitlist_position or "",
                 _iso(registration.created_at),
                 _iso(registration.confirmed_at),
                 _iso(registration.checked_in_at),
                 registration.ticket_code,
-                user.language,
+                user.language if user else "",
             )
         ]
 

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
 from accounts.timezones import timezone_choices
+from events.models import validate_event_moment
 
 
 class ReminderOffsetsField(forms.CharField):
@@ -85,6 +86,7 @@ class DuplicateEventForm(forms.Form):
     starts_at = forms.SplitDateTimeField(
         label=_("Starts at (local time in that zone)"),
         widget=widgets.AdminSplitDateTime,
+        validators=[validate_event_moment],
     )
     venue_name = forms.CharField(label=_("Venue"), max_length=200)
     venue_address = forms.CharField(label=_("Venue address"), widget=forms.Textarea)

@@ -1,4 +1,5 @@
 import secrets
+from datetime import UTC, datetime
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,7 @@ from django_countries.fields import CountryField
 from parler.models import TranslatableModel, TranslatedFields, TranslationDoesNotExist
 
 from accounts.timezones import timezone_choices, validate_timezone
+from accounts.validators import validate_one_line
 
 DEFAULT_REMINDER_OFFSETS = [24 * 60, 2 * 60]
 # Crockford's base32: no I, L, O or U, so a code read aloud or typed is unambiguous.
@@ -46,6 +48,31 @@ def grouped_ticket_code(code: str) -> str:
     return "-".join(code[start : start + 4] for start in range(0, len(code), 4))
 
 
+# Every moment of an event lies in these years (local time at the venue). Outside
+# them, converting between zones or writing the calendar's next year overflows
+# Python's datetime; no real event is planned there.
+EARLIEST_EVENT_YEAR = 2000
+LATEST_EVENT_YEAR = 2099
+# The same bounds in UTC for the database, a day wider: a local 2000-01-01 00:00 in
+# Kiribati (UTC+14) is still 1999 in UTC.
+EARLIEST_EVENT_MOMENT = datetime(EARLIEST_EVENT_YEAR - 1, 12, 31, tzinfo=UTC)
+LATEST_EVENT_MOMENT = datetime(LATEST_EVENT_YEAR + 1, 1, 2, tzinfo=UTC)
+
+
+def validate_event_moment(value: datetime) -> None:
+    """Refuses a date outside EARLIEST_EVENT_YEAR..LATEST_EVENT_YEAR.
+
+    Reads the year in the value's own zone, so it never converts (and so never
+    overflows) first.
+    """
+    if not EARLIEST_EVENT_YEAR <= value.year <= LATEST_EVENT_YEAR:
+        raise ValidationError(
+            _("Choose a date between the years %(earliest)d and %(latest)d."),
+            code="date_out_of_range",
+            params={"earliest": EARLIEST_EVENT_YEAR, "latest": LATEST_EVENT_YEAR},
+        )
+
+
 def default_reminder_offsets() -> list[int]:
     return list(DEFAULT_REMINDER_OFFSETS)
 
@@ -61,13 +88,14 @@ def validate_reminder_offsets(value) -> None:
 
 
 class EventSeries(models.Model):
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_one_line])
     slug = models.SlugField(_("slug"), unique=True)
     description = models.TextField(_("description"), blank=True)
     home_city = models.CharField(
         _("home city"),
         max_length=100,
         blank=True,
+        validators=[validate_one_line],
         help_text=_("Listed first on the series home, e.g. the city where it started."),
     )
 
@@ -101,7 +129,9 @@ class Event(TranslatableModel):
         verbose_name=_("series"),
     )
     translations = TranslatedFields(
-        title=models.CharField(_("title"), max_length=200),
+        title=models.CharField(
+            _("title"), max_length=200, validators=[validate_one_line]
+        ),
         description=models.TextField(_("description"), blank=True),
     )
     language = models.CharField(
@@ -115,9 +145,11 @@ class Event(TranslatableModel):
         ),
     )
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
-    city = models.CharField(_("city"), max_length=100)
+    city = models.CharField(_("city"), max_length=100, validators=[validate_one_line])
     country = CountryField(_("country"))
-    venue_name = models.CharField(_("venue"), max_length=200)
+    venue_name = models.CharField(
+        _("venue"), max_length=200, validators=[validate_one_line]
+    )
     venue_address = models.TextField(_("venue address"))
     timezone = models.CharField(
         _("time zone"),
@@ -128,16 +160,20 @@ class Event(TranslatableModel):
             "The venue's IANA time zone, e.g. America/Los_Angeles; pages show times in it."
         ),
     )
-    starts_at = models.DateTimeField(_("starts at"))
-    ends_at = models.DateTimeField(_("ends at"))
+    starts_at = models.DateTimeField(_("starts at"), validators=[validate_event_moment])
+    ends_at = models.DateTimeField(_("ends at"), validators=[validate_event_moment])
     capacity = models.PositiveIntegerField(_("capacity"))
     registration_opens_at = models.DateTimeField(
-        _("registration opens"), null=True, blank=True
+        _("registration opens"),
+        null=True,
+        blank=True,
+        validators=[validate_event_moment],
     )
     registration_closes_at = models.DateTimeField(
         _("registration closes"),
         null=True,
         blank=True,
+        validators=[validate_event_moment],
         help_text=_("Leave empty to close registration when the event starts."),
     )
     status = models.CharField(
@@ -192,6 +228,20 @@ class Event(TranslatableModel):
                 | Q(registration_opens_at__lt=F("registration_closes_at")),
                 name="event_registration_opens_before_close",
                 violation_error_message=_("Registration must open before it closes."),
+            ),
+            # The database refuses what validation would (a raw update, a bulk
+            # insert): a year-1 start once made every admin list answer 500.
+            models.CheckConstraint(
+                condition=Q(
+                    starts_at__gte=EARLIEST_EVENT_MOMENT,
+                    starts_at__lt=LATEST_EVENT_MOMENT,
+                    ends_at__gte=EARLIEST_EVENT_MOMENT,
+                    ends_at__lt=LATEST_EVENT_MOMENT,
+                ),
+                name="event_dates_in_range",
+                violation_error_message=_(
+                    "The event's dates must lie between 2000 and 2099."
+                ),
             ),
         ]
         indexes = [models.Index(fields=["status", "starts_at"])]
@@ -273,9 +323,13 @@ class Registration(models.Model):
         related_name="registrations",
         verbose_name=_("event"),
     )
+    # Empty once the attendee's personal data is erased (their account deleted, or
+    # the retention purge): the row stays, so counts and exports stay right.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="registrations",
         verbose_name=_("attendee"),
     )
@@ -337,7 +391,8 @@ class Registration(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} → {self.event} ({self.get_status_display()})"
+        attendee = self.user or _("anonymous")
+        return f"{attendee} → {self.event} ({self.get_status_display()})"
 
 
 class Message(models.Model):

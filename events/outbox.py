@@ -49,15 +49,16 @@ def for_registration(
     """An unsaved message about a registration, to its attendee, in their language.
 
     key completes the dedupe key (registration, kind[, key]): the same one is never
-    queued twice.
+    queued twice. A registration whose attendee's data was erased gets a message
+    with no recipient, which delivery skips (skip_reason).
     """
     user = registration.user
     dedupe_key = f"reg:{registration.pk}:{kind}" + (f":{key}" if key else "")
     return Message(
         kind=kind,
         user=user,
-        to_email=user.email,
-        language=user.language,
+        to_email=user.email if user else "",
+        language=user.language if user else "",
         event_id=registration.event_id,
         registration=registration,
         dedupe_key=dedupe_key,
@@ -285,12 +286,25 @@ def _claim(ids: Sequence[int], now: datetime) -> list[Message]:
     return claimed
 
 
+ERASED_RECIPIENT = (
+    "The recipient's account was deleted, or their data erased, "
+    "before this could be sent."
+)
+
+
 def skip_reason(message: Message, now: datetime) -> str:
     """Why the message is no longer true or worth sending, or "" when it is.
 
     Checked when it is sent, so a confirmation held up by a mail-server outage is
     not delivered after the registration or the event was cancelled.
     """
+    if not message.to_email or (
+        message.user_id is None and message.kind != Kind.ACCOUNT
+    ):
+        # Only account emails go to addresses without an account (a reset asked
+        # for an unknown address); any other without one was for an account since
+        # deleted, or a person whose data the retention purge erased.
+        return ERASED_RECIPIENT
     registration = message.registration
     if message.kind == Kind.CITY_NEWS:
         if message.event.status != Event.Status.PUBLISHED:

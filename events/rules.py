@@ -1,10 +1,15 @@
-"""The rules of registration and capacity: shared by the services, pages and admin."""
+"""The rules of registration, capacity and the door: shared by the services, pages
+and admin."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from events import exceptions
 from events.models import Event
+from events.templatetags.turnout import zoned
 
 
 def registration_refusal(event: Event, *, now) -> exceptions.RegistrationError | None:
@@ -41,5 +46,45 @@ def capacity_refusal(
                 confirmed,
             )
             % {"count": confirmed}
+        )
+    return None
+
+
+def checkin_margins() -> tuple[timedelta, timedelta]:
+    """How long before its start an event's door opens, and after its end it closes
+    (settings CHECKIN_OPENS_HOURS_BEFORE and CHECKIN_CLOSES_HOURS_AFTER)."""
+    return (
+        timedelta(hours=settings.CHECKIN_OPENS_HOURS_BEFORE),
+        timedelta(hours=settings.CHECKIN_CLOSES_HOURS_AFTER),
+    )
+
+
+def checkin_window(event: Event) -> tuple[datetime, datetime]:
+    """When the event's door opens, and when it closes (the first moment it is shut)."""
+    before, after = checkin_margins()
+    return event.starts_at - before, event.ends_at + after
+
+
+def checkin_refusal(event: Event, *, now) -> exceptions.CheckInRefused | None:
+    """Why nobody can be checked in at the event's door right now, or None if it is open.
+
+    The door of a published event is open from a few hours before its start until a
+    few hours after its end (checkin_window); a draft or cancelled event's never is.
+    The message gives the time the door opens or closed, in the venue's zone.
+    """
+    if event.status == Event.Status.CANCELLED:
+        return exceptions.EventNotOpenForCheckIn()
+    if event.status != Event.Status.PUBLISHED:
+        return exceptions.EventNotPublishedForCheckIn()
+    opens, closes = checkin_window(event)
+    if now < opens:
+        return exceptions.DoorNotOpenYet(
+            _("The door opens at %(time)s.")
+            % {"time": zoned(opens, event.timezone, plain=True)}
+        )
+    if now >= closes:
+        return exceptions.DoorClosed(
+            _("The door closed at %(time)s: check-in has ended.")
+            % {"time": zoned(closes, event.timezone, plain=True)}
         )
     return None

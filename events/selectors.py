@@ -24,6 +24,7 @@ from django_countries.fields import Country
 
 from accounts.models import User
 from events.models import Event, Registration
+from events.rules import checkin_margins
 
 Status = Registration.Status
 
@@ -255,12 +256,13 @@ def registrations_of(*, user: User, now=None) -> MyRegistrations:
 
 
 def events_at_the_door(*, now) -> list[Event]:
-    """Published events from those that started a day ago to those two weeks away:
-    the doors a check-in volunteer may be about to open."""
+    """Published events from those whose door is still open (rules.checkin_window)
+    to those two weeks away: the doors a check-in volunteer may be about to open."""
+    _opens_before, closes_after = checkin_margins()
     return list(
         Event.objects.filter(
             status=Event.Status.PUBLISHED,
-            ends_at__gt=now - timedelta(days=1),
+            ends_at__gt=now - closes_after,
             starts_at__lt=now + timedelta(days=14),
         )
         .prefetch_related("translations")

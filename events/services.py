@@ -30,7 +30,7 @@ from events.models import (
     is_ticket_code,
     normalize_ticket_code,
 )
-from events.rules import capacity_refusal, registration_refusal
+from events.rules import capacity_refusal, checkin_refusal, registration_refusal
 
 Status = Registration.Status
 Kind = Message.Kind
@@ -243,7 +243,9 @@ def cancel_event(*, event: Event) -> Event:
 
 def _tell_everyone(event: Event, kind: str, context: dict) -> None:
     """Queues one message of kind to each active registration, keyed by the revision."""
-    registrations = Registration.objects.filter(event=event).active()
+    registrations = Registration.objects.filter(
+        event=event, user__isnull=False
+    ).active()
     outbox.queue(
         [
             outbox.for_registration(
@@ -375,7 +377,10 @@ def promote(*, registration: Registration, by: User | None = None) -> Registrati
             audit.record(
                 by=by,
                 objects=[event],
-                message=f"Capacity raised to {event.capacity} to promote {current.user}.",
+                # The registration's id, not the person's name: the admin log
+                # outlives their account.
+                message=f"Capacity raised to {event.capacity} to promote "
+                f"registration {current.pk}.",
             )
         current.status = Status.CONFIRMED
         current.confirmed_at = now
@@ -413,7 +418,9 @@ def email_attendees(
     resubmitted form) queues nothing new. Returns how many were queued now.
     """
     registrations = (
-        Registration.objects.filter(event=event).confirmed().select_related("user")
+        Registration.objects.filter(event=event, user__isnull=False)
+        .confirmed()
+        .select_related("user")
     )
     messages = [
         outbox.for_registration(
@@ -445,15 +452,21 @@ class CheckIn:
     first: bool  # False: the ticket had been checked in before, at checked_in_at
 
 
-def check_in(*, event: Event, code: str, by: User | None) -> CheckIn:
-    """Checks in the holder of the ticket code at event's door.
+def check_in(
+    *, event: Event, code: str, by: User | None, now: datetime | None = None
+) -> CheckIn:
+    """Checks in the holder of the ticket code at event's door, at now (default: now).
 
     Idempotent and safe when two people scan the same ticket at once: one
     conditional UPDATE sets the check-in time only where it is empty, so exactly one
     scan records it and the others learn when that was. Raises a CheckInRefused
-    subclass for an unknown code, a ticket for another event, a registration that
-    is not confirmed, or a cancelled event. Changes nothing when it refuses.
+    subclass when the door is not open (rules.checkin_refusal: a draft or cancelled
+    event, or outside the hours around the event), for an unknown code, a ticket for
+    another event, or a registration that is not confirmed. Changes nothing when it
+    refuses.
     """
+    now = timezone.now() if now is None else now
+    _raise_unless_door_open(event, now=now)
     normalized = normalize_ticket_code(code)
     registration = None
     if is_ticket_code(normalized):  # anything else (NUL, 1 KB of text) never queries
@@ -466,10 +479,7 @@ def check_in(*, event: Event, code: str, by: User | None) -> CheckIn:
         raise exceptions.UnknownTicket()
     if registration.event_id != event.pk:
         raise exceptions.TicketForAnotherEvent()
-    if event.status == Event.Status.CANCELLED:
-        raise exceptions.EventNotOpenForCheckIn()
     _raise_unless_confirmed(registration)
-    now = timezone.now()
     recorded = Registration.objects.filter(
         pk=registration.pk, status=Status.CONFIRMED, checked_in_at__isnull=True
     ).update(checked_in_at=now, checked_in_by=by)
@@ -480,6 +490,13 @@ def check_in(*, event: Event, code: str, by: User | None) -> CheckIn:
     registration.refresh_from_db(fields=["status", "checked_in_at", "checked_in_by"])
     _raise_unless_confirmed(registration)  # cancelled while we looked
     return CheckIn(registration=registration, first=False)
+
+
+def _raise_unless_door_open(event: Event, *, now: datetime) -> None:
+    # Before the code is looked up: a shut door tells nothing about tickets.
+    refusal = checkin_refusal(event, now=now)
+    if refusal is not None:
+        raise refusal
 
 
 def _raise_unless_confirmed(registration: Registration) -> None:

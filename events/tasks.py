@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from events import outbox, reminders
+from events import outbox, reminders, retention
 
 
 @shared_task(
@@ -40,3 +40,11 @@ def dispatch_reminders() -> int:
 @shared_task(name="events.prune_outbox", ignore_result=True)
 def prune_outbox() -> int:
     return outbox.prune(now=timezone.now())
+
+
+@shared_task(name="events.purge_personal_data", ignore_result=True)
+def purge_personal_data() -> dict[str, int]:
+    """Erases attendees' personal data PERSONAL_DATA_RETENTION_DAYS after their
+    event ended (events.retention.purge); safe to run twice."""
+    purged = retention.purge(now=timezone.now())
+    return {"registrations": purged.registrations, "messages": purged.messages}

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import emails, selectors, services
+from events import emails, ratelimits, selectors, services
 from events.exceptions import RegistrationError
 from events.models import Registration
 from events.rules import registration_refusal
@@ -57,6 +57,9 @@ def register(request, slug):
 
 @verified_email_required
 def _register_verified(request, event):
+    limited = ratelimits.limit(request, "registration", target=_target(event.pk))
+    if limited is not None:
+        return ratelimits.too_many_attempts(request, limited)
     try:
         registration = services.register(event=event, user=request.user)
     except RegistrationError as error:
@@ -83,11 +86,28 @@ def cancel(request, pk):
     )
 
 
+def _target(event_id: int) -> str:
+    """Registering and cancelling share one count per person and event."""
+    return f"event:{event_id}"
+
+
 def _confirm_then_cancel(request, registration, seat_freed_message):
-    """GET renders "are you sure?"; POST cancels through the service and says so."""
+    """GET renders "are you sure?"; POST cancels through the service and says so.
+
+    A POST is counted against the owner's limits (ratelimits, "registration"),
+    whether they are signed in or used a signed link; over them it is a 429.
+    """
     if request.method == "GET":
         context = {"registration": registration}
         return render(request, "events/cancel_confirm.html", context)
+    limited = ratelimits.limit(
+        request,
+        "registration",
+        user_id=registration.user_id,
+        target=_target(registration.event_id),
+    )
+    if limited is not None:
+        return ratelimits.too_many_attempts(request, limited)
     was_waitlisted = registration.status == Registration.Status.WAITLISTED
     try:
         services.cancel_registration(registration=registration)

@@ -12,12 +12,14 @@ import segno
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.utils import dateformat
+from django.utils import dateformat, timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from events import exceptions, selectors, services
+from accounts.models import User
+from events import exceptions, ratelimits, selectors, services
 from events.forms import TicketCodeForm
 from events.models import (
     Event,
@@ -26,6 +28,7 @@ from events.models import (
     is_ticket_code,
     normalize_ticket_code,
 )
+from events.rules import checkin_refusal
 from events.templatetags.turnout import zone_abbreviation
 
 Status = Registration.Status
@@ -53,13 +56,32 @@ class Outcome:
         return "success" if self.first else "warning"
 
 
+def door_name(user: User | None) -> str:
+    """The name the door shows for a person: their display name, or when they have
+    none a masked address, "a…@example.com" ("anonymous" once the account is gone).
+
+    The door's screen is seen by volunteers who are not staff, and by whoever stands
+    behind the attendee, so it never shows an address whole. The first letter and
+    the domain are enough for the attendee to recognise their own ("is it
+    a…@example.com?"); the rest of the local part, often a full name, stays hidden.
+    """
+    if user is None:
+        return _("anonymous")
+    if user.name:
+        return user.name
+    local, at, domain = user.email.rpartition("@")
+    if not at:
+        return f"{domain[:1]}…"
+    return f"{local[:1]}…@{domain}"
+
+
 def _admitted(check_in: services.CheckIn, event: Event) -> Outcome:
     registration = check_in.registration
-    name = registration.user.get_full_name()
+    name = door_name(registration.user)
     local = registration.checked_in_at.astimezone(event.zone)
     at = f"{dateformat.format(local, 'H:i')} {zone_abbreviation(local)}"
     by = registration.checked_in_by
-    by_name = by.get_full_name() if by else ""
+    by_name = door_name(by) if by else ""
     if check_in.first:
         message = _("Checked in ✓")
     elif by_name:
@@ -88,8 +110,24 @@ def _refused(status: str, message: str) -> Outcome:
     )
 
 
+def _rate_limited(limited: ratelimits.Limited) -> Outcome:
+    minutes = limited.minutes
+    message = ngettext(
+        "Too many attempts. Try again in %(minutes)d minute.",
+        "Too many attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    return _refused("rate_limited", message)
+
+
 def _render_door(request, event, *, form=None, result=None, status=200):
-    context = {"event": event, "form": form or TicketCodeForm(), "result": result}
+    """The door's page; while the door is shut, its reason instead of the form."""
+    context = {
+        "event": event,
+        "form": form or TicketCodeForm(),
+        "result": result,
+        "closed": checkin_refusal(event, now=timezone.now()),
+    }
     return render(request, "events/checkin.html", context, status=status)
 
 
@@ -117,15 +155,24 @@ def checkin_scan(request, slug):
       had been checked in before, with when and by whom), false with ``status``
       naming the reason when the ticket is refused (unknown code, another event,
       not confirmed, cancelled event). A refused ticket is a normal outcome at the
-      door, not a fault in the request, and changes nothing.
+      door, not a fault in the request, and changes nothing. A door that is not open
+      (before the hours around the event, after them, a draft or cancelled event)
+      refuses every code the same way.
     - 400: there was nothing to read: no code, or input no ticket code can be (far
       too long, control characters). ``ok`` is false, ``status`` is "invalid".
+    - 429: too many scans by this volunteer or from this address
+      (ratelimits, "checkin"): ``status`` is "rate_limited", with a Retry-After
+      header; nothing was looked up or changed.
     - 403 without the check-in permission, 404 for an unknown event, 405 for
       anything but POST.
     """
     event = get_object_or_404(Event, slug=slug)
     form = TicketCodeForm(request.POST)
-    if form.is_valid():
+    limited = ratelimits.limit(request, "checkin")
+    if limited is not None:
+        outcome = _rate_limited(limited)
+        status = 429
+    elif form.is_valid():
         try:
             check_in = services.check_in(
                 event=event, code=form.cleaned_data["code"], by=request.user
@@ -141,11 +188,15 @@ def checkin_scan(request, slug):
     if request.get_preferred_type(["text/html", "application/json"]) == (
         "application/json"
     ):
-        return JsonResponse(asdict(outcome), status=status)
-    door = selectors.with_admin_counts(Event.objects).get(pk=event.pk)
-    # A refused code stays in the box, to be checked; after a check-in it is empty.
-    kept = None if outcome.ok else form
-    return _render_door(request, door, form=kept, result=outcome, status=status)
+        response = JsonResponse(asdict(outcome), status=status)
+    else:
+        door = selectors.with_admin_counts(Event.objects).get(pk=event.pk)
+        # A refused code stays in the box, to be checked; after a check-in it is empty.
+        kept = None if outcome.ok else form
+        response = _render_door(request, door, form=kept, result=outcome, status=status)
+    if limited is not None:
+        response["Retry-After"] = str(limited.retry_after)
+    return response
 
 
 @login_required

@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from events import emails, feeds, selectors, services
+from events import emails, feeds, ratelimits, selectors, services
 from events.models import CitySubscription
 
 
@@ -30,10 +30,22 @@ def city(request, slug):
     return render(request, "events/city.html", context)
 
 
+def _too_often(request, slug, *, user_id=None):
+    """The 429 page when following and unfollowing (ratelimits, "follow") goes past
+    its limits; None while it may go on. One count per person and city."""
+    limited = ratelimits.limit(
+        request, "follow", user_id=user_id, target=f"city:{slug}"
+    )
+    return None if limited is None else ratelimits.too_many_attempts(request, limited)
+
+
 @require_POST
 @login_required
 def follow(request, slug):
     place = selectors.city(slug=slug)
+    refused = _too_often(request, slug)
+    if refused is not None:
+        return refused
     services.follow_city(user=request.user, city=place)
     messages.success(
         request,
@@ -47,6 +59,9 @@ def follow(request, slug):
 @login_required
 def unfollow(request, slug):
     place = selectors.city(slug=slug)
+    refused = _too_often(request, slug)
+    if refused is not None:
+        return refused
     services.unfollow_city(user=request.user, city_slug=slug)
     messages.success(request, _("No more news of %(city)s.") % {"city": place.name})
     return redirect("events:city", slug=slug)
@@ -62,6 +77,9 @@ def unfollow_link(request, token):
     except (signing.BadSignature, ValueError, TypeError, User.DoesNotExist):
         return render(request, "events/link_invalid.html", status=400)
     if request.method == "POST":
+        refused = _too_often(request, city_slug, user_id=user.pk)
+        if refused is not None:
+            return refused
         services.unfollow_city(user=user, city_slug=city_slug)
     following = CitySubscription.objects.filter(user=user, city_slug=city_slug)
     subscription = following.first()

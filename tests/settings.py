@@ -8,6 +8,7 @@ need it, and says why.
 
 import os
 import socket
+import tempfile
 from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/turnout"
@@ -73,6 +74,9 @@ os.environ.pop("EMAIL_URL", None)
 from config.settings import *  # noqa: E402, F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# The same kind of cache as `make run` (shared by processes), in a folder of this run's
+# own; tests/conftest.py clears it around every test.
+CACHES["default"]["LOCATION"] = tempfile.mkdtemp(prefix="turnout-test-cache-")  # noqa: F405
 # pytest-django runs with DEBUG off; WhiteNoise then serves from the finders, not
 # from a collectstatic that tests never run.
 WHITENOISE_USE_FINDERS = True

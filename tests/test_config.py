@@ -38,6 +38,7 @@ def settings_under(env_overrides) -> dict:
     code = (
         "import json; from django.conf import settings as s; print(json.dumps({"
         "'db': s.DATABASES['default'], 'cache': s.CACHES['default']['BACKEND'],"
+        "'cache_location': s.CACHES['default'].get('LOCATION'),"
         "'broker': s.CELERY_BROKER_URL, 'broker_options': s.CELERY_BROKER_TRANSPORT_OPTIONS,"
         "'email': [s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS],"
         "'debug': s.DEBUG}, default=str))"
@@ -73,7 +74,10 @@ def test_defaults_need_no_server():
     assert config["debug"] is True
     assert config["db"]["ENGINE"] == "django.db.backends.sqlite3"
     assert config["db"]["NAME"] == str(ROOT / "var" / "db.sqlite3")
-    assert config["cache"] == "django.core.cache.backends.locmem.LocMemCache"
+    # Shared by every local process (rate limits count across web workers), unlike
+    # a per-process memory cache.
+    assert config["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert config["cache_location"] == str(ROOT / "var" / "cache")
     assert config["broker"] == "filesystem://"
     assert config["broker_options"]["data_folder_in"] == str(
         ROOT / "var" / "celery" / "out"
@@ -125,3 +129,41 @@ def test_redis_url_gives_a_cache_shared_between_processes(settings):
         assert cache.get(key) == "from-another-process"
     finally:
         cache.delete(key)
+
+
+def test_without_redis_the_cache_is_shared_between_processes(tmp_path):
+    """With no Redis, the file cache under var/ is what every local process shares:
+    a value one process writes, another reads (a per-process memory cache would not,
+    and 2 web workers would each count failed logins alone)."""
+    folder = tmp_path / "cache"
+    env = {"TURNOUT_CACHE_DIR": str(folder)}
+    wrote = run_manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; cache.set('shared', 'yes', 60)",
+        env_overrides=env,
+    )
+    assert wrote.returncode == 0, wrote.stderr
+    read = run_manage(
+        "shell",
+        "-c",
+        "from django.core.cache import cache; print(cache.get('shared'))",
+        env_overrides=env,
+    )
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip().splitlines()[-1] == "yes"
+
+
+def test_sentry_is_off_by_default_and_on_with_a_dsn():
+    code = (
+        "import sentry_sdk; c = sentry_sdk.get_client();"
+        "print(c.is_active(), c.options.get('send_default_pii'))"
+    )
+    off = run_manage("shell", "-c", code, env_overrides={})
+    assert off.returncode == 0, off.stderr
+    assert off.stdout.strip().splitlines()[-1] == "False None"
+    dsn = {"SENTRY_DSN": "https://public@sentry.example.invalid/1"}
+    on = run_manage("shell", "-c", code, env_overrides=dsn)
+    assert on.returncode == 0, on.stderr
+    # On, and without attendees' personal data in the reports.
+    assert on.stdout.strip().splitlines()[-1] == "True False"

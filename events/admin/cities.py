@@ -2,11 +2,12 @@
 
 from django.contrib import admin
 
+from config.admin_guards import GuardedAdminMixin
 from events.models import CitySubscription
 
 
 @admin.register(CitySubscription)
-class CitySubscriptionAdmin(admin.ModelAdmin):
+class CitySubscriptionAdmin(GuardedAdminMixin, admin.ModelAdmin):
     """Who follows which city; people subscribe and unsubscribe themselves."""
 
     list_display = ("user", "city_name", "created_at")

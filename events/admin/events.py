@@ -18,6 +18,7 @@ from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
 from accounts.timezones import is_timezone
+from config.admin_guards import GuardedAdminMixin
 from events import audit, emails, exports, selectors, services
 from events.admin.common import apply_each
 from events.exceptions import CapacityError
@@ -30,7 +31,7 @@ REGISTRATIONS_SHOWN = 200
 
 
 @admin.register(EventSeries)
-class EventSeriesAdmin(admin.ModelAdmin):
+class EventSeriesAdmin(GuardedAdminMixin, admin.ModelAdmin):
     list_display = ("name", "slug", "home_city", "event_count", "upcoming_count")
     search_fields = ("name", "home_city")
     ordering = ("name",)
@@ -87,6 +88,17 @@ class EventAdminForm(TranslatableModelForm):
         return capacity
 
 
+def _add_model_errors(form, error: ValidationError) -> None:
+    """The model's errors on the form: on their field where the form has it (the
+    copy's end follows its start), else above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages_ in error.message_dict.items():
+        target = "starts_at" if name == "ends_at" else name
+        form.add_error(target if target in form.fields else None, messages_)
+
+
 class CountryFilter(admin.SimpleListFilter):
     """The countries the series has been to, not every country in the world."""
 
@@ -131,7 +143,7 @@ class WhenFilter(admin.SimpleListFilter):
 
 
 @admin.register(Event)
-class EventAdmin(TranslatableAdmin):
+class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
     form = EventAdminForm
     list_display = (
         "title",
@@ -379,7 +391,7 @@ class EventAdmin(TranslatableAdmin):
                         by=request.user,
                     )
                 except ValidationError as error:
-                    form.add_error(None, error)
+                    _add_model_errors(form, error)
                 else:
                     self.message_user(
                         request,
@@ -473,7 +485,7 @@ class EventAdmin(TranslatableAdmin):
     def _sample_announcement(self, event, data) -> Message:
         """An unsaved announcement to the first confirmed attendee (or a sample)."""
         registration = (
-            Registration.objects.filter(event=event)
+            Registration.objects.filter(event=event, user__isnull=False)
             .confirmed()
             .select_related("user")
             .first()

@@ -8,13 +8,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from config.admin_guards import GuardedAdminMixin
 from events import audit, emails, outbox
 from events.admin.registrations import EventFilter
 from events.models import Message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(GuardedAdminMixin, admin.ModelAdmin):
     """The outbox and delivery log: read-only; staff can resend and preview."""
 
     list_display = (

@@ -1,9 +1,11 @@
 """Registrations: searched, filtered and changed only through the services."""
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from config.admin_guards import GuardedAdminMixin
 from events import audit, selectors, services
 from events.admin.common import apply_each
 from events.models import Event, Registration
@@ -20,7 +22,13 @@ class EventFilter(admin.SimpleListFilter):
         return [(str(event.pk), str(event)) for event in events]
 
     def queryset(self, request, queryset):
-        return queryset.filter(event_id=self.value()) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if not (value.isascii() and value.isdigit() and int(value) < 2**63):
+            # Django answers this with the list unfiltered and a notice (?e=1).
+            raise IncorrectLookupParameters(f"not an event id: {value!r}")
+        return queryset.filter(event_id=int(value))
 
 
 class CheckedInFilter(admin.SimpleListFilter):
@@ -39,7 +47,7 @@ class CheckedInFilter(admin.SimpleListFilter):
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(GuardedAdminMixin, admin.ModelAdmin):
     """Registrations change only through the services: no adding, editing or deleting."""
 
     list_display = (
@@ -92,11 +100,14 @@ class RegistrationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("email"), ordering="user__email")
     def email(self, registration):
-        return registration.user.email
+        # Erased (account deleted, or the retention purge): the row stays, anonymous.
+        return registration.user.email if registration.user else "-"
 
     @admin.display(description=_("name"), ordering="user__name")
     def name(self, registration):
-        return registration.user.get_full_name()
+        return (
+            registration.user.get_full_name() if registration.user else _("anonymous")
+        )
 
     @admin.display(description=_("waitlist position"), ordering="waitlisted_at")
     def position(self, registration):

@@ -27,7 +27,11 @@ def log_in(page: Page, live_server, *, email: str, password: str) -> None:
     ).to_be_visible()
 
 
-def test_new_user_signs_up_verifies_registers_and_cancels(live_server, page, mailbox):
+def test_new_user_signs_up_verifies_registers_and_cancels(
+    live_server, page, mailbox, settings
+):
+    # Links in emails are built on the site's public address, never the request's.
+    settings.SITE_URL = live_server.url
     event = EventFactory(capacity=5)
     event_url = live_server.url + event.get_absolute_url()
     email = "newcomer@example.com"

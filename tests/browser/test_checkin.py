@@ -6,12 +6,12 @@ from events import services
 from events.models import Registration
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_attendee_path import FACTORY_PASSWORD, log_in
-from tests.events.test_checkin import grouped, make_volunteer
-from tests.factories import EventFactory, UserFactory
+from tests.events.test_checkin import at_the_door, grouped, make_volunteer
+from tests.factories import UserFactory
 
 
 def test_volunteer_checks_in_an_attendee_by_typing_the_code(live_server, page):
-    event = EventFactory(capacity=5, title="Tour stop Lisbon")
+    event = at_the_door(capacity=5, title="Tour stop Lisbon")
     attendee = services.register(event=event, user=UserFactory(name="Ada Lovelace"))
     for _ in range(2):
         services.register(event=event, user=UserFactory())
@@ -59,7 +59,7 @@ def test_volunteer_checks_in_an_attendee_by_typing_the_code(live_server, page):
 
 
 def test_check_in_works_without_javascript(live_server, browser):
-    event = EventFactory(capacity=5, title="Tour stop Porto")
+    event = at_the_door(capacity=5, title="Tour stop Porto")
     attendee = services.register(event=event, user=UserFactory(name="Grace Hopper"))
     volunteer = make_volunteer()
     context = browser.new_context(java_script_enabled=False, locale="en-US")

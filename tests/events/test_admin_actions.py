@@ -269,7 +269,8 @@ def test_announcement_is_delivered_with_the_staff_text(admin_client, mailbox):
 
 
 def test_registration_actions_check_in_promote_resend(admin_client, admin_user):
-    event = EventFactory(capacity=1)
+    # Starting in an hour: the door is open (rules.checkin_refusal).
+    event = EventFactory(capacity=1, starts_at=timezone.now() + timedelta(hours=1))
     confirmed = services.register(event=event, user=UserFactory())
     waiting = services.register(event=event, user=UserFactory())
 
@@ -385,7 +386,8 @@ def test_event_change_list_queries_do_not_grow_from_5_to_500_events(admin_client
 
 
 def test_registration_filters_and_search(admin_client):
-    event = EventFactory(capacity=1)
+    # Starting in an hour: the door is open (rules.checkin_refusal).
+    event = EventFactory(capacity=1, starts_at=timezone.now() + timedelta(hours=1))
     ada = services.register(event=event, user=UserFactory(name="Ada Lovelace"))
     services.register(event=event, user=UserFactory(name="Grace Hopper"))
     services.check_in(event=event, code=ada.ticket_code, by=None)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from events import exceptions, outbox, services
 from events.models import Message, Registration
+from events.views_checkin import door_name
 from tests.events.test_concurrency import race
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 
@@ -52,9 +53,14 @@ def local_hhmm(moment, event) -> str:
     return f"{local:%H:%M} {local.tzname()}"
 
 
+def at_the_door(**fields):
+    """An event starting in an hour: its door is open (rules.checkin_refusal)."""
+    return EventFactory(starts_at=timezone.now() + timedelta(hours=1), **fields)
+
+
 @pytest.fixture
 def event():
-    return EventFactory(capacity=2, title="Tour stop Berlin")
+    return at_the_door(capacity=2, title="Tour stop Berlin")
 
 
 @pytest.fixture
@@ -119,7 +125,7 @@ def test_check_in_valid_ticket_records_time_and_volunteer(event, confirmed, volu
 
 
 def test_check_in_ticket_for_another_event_is_refused(event, confirmed, volunteer):
-    elsewhere = EventFactory()
+    elsewhere = at_the_door()
 
     with pytest.raises(exceptions.TicketForAnotherEvent) as refusal:
         services.check_in(event=elsewhere, code=confirmed.ticket_code, by=volunteer)
@@ -314,7 +320,7 @@ def test_checkin_scan_second_time_flags_the_first_time_and_who(
 def test_checkin_scan_refused_ticket_answers_200_with_the_reason(
     door, event, confirmed
 ):
-    elsewhere = EventFactory()
+    elsewhere = at_the_door()
 
     response = door.post(scan_url(elsewhere), {"code": confirmed.ticket_code}, **JSON)
 
@@ -419,7 +425,7 @@ def test_checkin_stats_counts_checked_in_and_confirmed_in_one_query(
 ):
     services.register(event=event, user=UserFactory())
     services.register(event=event, user=UserFactory())  # waitlisted: not counted
-    elsewhere = RegistrationFactory(event=EventFactory())  # another event
+    elsewhere = RegistrationFactory(event=at_the_door())  # another event
     services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
     services.check_in(event=elsewhere.event, code=elsewhere.ticket_code, by=volunteer)
     door.get(stats_url(event))  # the session and permissions are now cached
@@ -608,7 +614,7 @@ def test_waitlisted_and_reminder_emails_carry_no_ticket(mailbox, event):
 def _two_doors_at_once():
     """Two volunteers scan the same ticket at once. Both scans read the ticket before
     either writes: the write gate of test_concurrency forces that interleaving."""
-    registration = RegistrationFactory(event=EventFactory())
+    registration = RegistrationFactory(event=at_the_door())
     doors = [make_volunteer(), make_volunteer()]
     calls = [
         lambda by=by: services.check_in(
@@ -686,10 +692,53 @@ def test_volunteer_lands_on_a_page_that_links_the_doors_open_soon(client):
 
 
 def test_ticket_page_says_when_it_was_checked_in(client):
-    registration = services.register(event=EventFactory(), user=UserFactory())
+    registration = services.register(event=at_the_door(), user=UserFactory())
     services.check_in(event=registration.event, code=registration.ticket_code, by=None)
     client.force_login(registration.user)
 
     page = client.get(reverse("events:ticket", args=[registration.ticket_code]))
 
     assert "Checked in" in page.content.decode()
+
+
+# What the door shows of a person: a name, never an address ---------------------------
+@pytest.mark.parametrize(
+    ("name", "email", "shown"),
+    [
+        ("Ada Lovelace", "ada@example.com", "Ada Lovelace"),
+        ("", "grace.hopper@navy.example", "g…@navy.example"),
+        ("", "x@example.org", "x…@example.org"),
+    ],
+    ids=["named", "no-name", "one-letter"],
+)
+def test_door_name_is_the_name_or_a_masked_address(name, email, shown):
+    assert door_name(UserFactory.build(name=name, email=email)) == shown
+
+
+def test_door_name_of_an_erased_attendee_is_anonymous():
+    assert door_name(None) == "anonymous"
+
+
+def test_checkin_scan_of_someone_without_a_name_never_shows_their_address(
+    client, event
+):
+    attendee = services.register(
+        event=event, user=UserFactory(name="", email="grace.hopper@navy.example")
+    )
+    first_volunteer = make_volunteer(name="", email="vera.v@volunteers.example")
+    services.check_in(event=event, code=attendee.ticket_code, by=first_volunteer)
+    client.force_login(make_volunteer(name="Sam Second"))
+
+    answer = client.post(scan_url(event), {"code": attendee.ticket_code}, **JSON)
+    page = client.post(scan_url(event), {"code": attendee.ticket_code})
+
+    outcome = answer.json()
+    assert (outcome["headline"], outcome["name"], outcome["checked_in_by"]) == (
+        "g…@navy.example",
+        "g…@navy.example",
+        "v…@volunteers.example",
+    )
+    assert outcome["message"].endswith(" by v…@volunteers.example.")
+    for text in (answer.content.decode(), page.content.decode()):
+        assert "grace.hopper" not in text
+        assert "vera.v" not in text

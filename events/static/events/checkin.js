@@ -19,6 +19,9 @@
   // only after this long.
   const SAME_CODE_AGAIN_MS = 4000;
   let sending = false;
+  // After "too many attempts" (HTTP 429) the camera sends nothing until the server's
+  // Retry-After has passed; a typed code still goes, and the server answers it.
+  let pausedUntil = 0;
 
   function show(outcome) {
     const tone = outcome.ok ? (outcome.first ? "success" : "warning") : "danger";
@@ -76,6 +79,10 @@
         throw new Error("HTTP " + response.status);
       }
       const outcome = await response.json();
+      if (response.status === 429) {
+        const seconds = parseInt(response.headers.get("Retry-After"), 10) || 60;
+        pausedUntil = Date.now() + seconds * 1000;
+      }
       show(outcome);
       if (outcome.ok) {
         input.value = ""; // ready for the next person
@@ -140,7 +147,8 @@
     if (!stream) {
       return;
     }
-    if (video.readyState >= video.HAVE_CURRENT_DATA && !sending) {
+    const paused = Date.now() < pausedUntil;
+    if (video.readyState >= video.HAVE_CURRENT_DATA && !sending && !paused) {
       try {
         const codes = await detector.detect(video);
         const now = Date.now();
