@@ -62,6 +62,16 @@ class GuardedAdminMixin:
             return _bad_request(request)
         return super().changelist_view(request, extra_context)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if _empty_to_field(request):
+            return _bad_request(request)
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if _empty_to_field(request):
+            return _bad_request(request)
+        return super().delete_view(request, object_id, extra_context)
+
     def _date_hierarchy_ok(self, params) -> bool:
         if not self.date_hierarchy:
             return True
@@ -86,6 +96,15 @@ def _field_at(model, path: str):
         if field.is_relation and field.related_model is not None:
             model = field.related_model
     return field
+
+
+def _empty_to_field(request) -> bool:
+    """Django checks a named _to_field, but looks up a field named "" for an empty
+    one (FieldDoesNotExist, a 500)."""
+    from django.contrib.admin.options import TO_FIELD_VAR
+
+    params = request.POST if request.method == "POST" else request.GET
+    return TO_FIELD_VAR in params and not params[TO_FIELD_VAR]
 
 
 def _has_nul(params) -> bool:

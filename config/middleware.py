@@ -28,7 +28,8 @@ class FormCharsetMiddleware:
     multipart parser would decode fields in any charset Python knows, but a form is
     one kind of body whatever its content type, so the same rule holds for it.
 
-    Must come before CsrfViewMiddleware, the first to read the body.
+    Listed before CsrfViewMiddleware, the first to read the body, so that no
+    middleware after it meets such a request.
     """
 
     def __init__(self, get_response):

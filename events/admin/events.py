@@ -3,10 +3,11 @@
 import uuid
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.http import HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -199,6 +200,13 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
             return response
+
+    def delete_translation(self, request, object_id, language_code):
+        """parler's page; a code that is no language of ours is a 404, not a query
+        (a NUL in it was a 500)."""
+        if language_code not in dict(settings.LANGUAGES):
+            raise Http404
+        return super().delete_translation(request, object_id, language_code)
 
     @admin.display(description=_("starts (local time)"), ordering="starts_at")
     def local_start(self, event):

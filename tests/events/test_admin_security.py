@@ -344,3 +344,17 @@ def test_erased_registrations_show_as_anonymous_and_are_told_nothing(admin_clien
 
     services.cancel_event(event=event)
     assert list(Message.objects.values_list("registration", flat=True)) == [kept.pk]
+
+
+@pytest.mark.parametrize("view", ["change", "delete"])
+def test_an_empty_to_field_is_a_bad_request(admin_client, view):
+    event = EventFactory()
+    url = reverse(f"admin:events_event_{view}", args=[event.pk])
+    assert admin_client.get(f"{url}?_to_field=").status_code == 400
+
+
+@pytest.mark.parametrize("code", ["%00", "a%00b", "xx"])
+def test_deleting_a_translation_in_no_language_of_ours_is_not_found(admin_client, code):
+    event = EventFactory()
+    url = reverse("admin:events_event_change", args=[event.pk])
+    assert admin_client.get(f"{url}delete-translation/{code}/").status_code == 404
