@@ -550,3 +550,36 @@ def test_csrf_failure_is_a_403_with_our_page():
 
     assert response.status_code == 403
     assert [t.name for t in response.templates][:1] == ["403_csrf.html"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/x-www-form-urlencoded; charset*=utf-8''utf-8%00",
+        "text/plain; charset*=x''%ff",
+    ],
+)
+def test_unparseable_content_type_parameters_are_not_a_server_error(content_type):
+    """Through the application gunicorn serves (Django's test client builds its own
+    request object, so only the real entry point shows this)."""
+    import io
+
+    from config.wsgi import application
+
+    body = b"a=1"
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/timezone/",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": content_type,
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    statuses = []
+    application(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    assert statuses and 400 <= int(statuses[0].split()[0]) < 500, statuses
