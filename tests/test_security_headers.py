@@ -14,8 +14,8 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from events import services
-from tests.events.test_checkin import make_volunteer
 from tests.factories import EventFactory, UserFactory
+from tests.support.door import make_volunteer
 from tests.test_config import PRODUCTION, run_manage
 
 CSP = "Content-Security-Policy"

@@ -156,3 +156,33 @@ def test_event_time_is_written_the_way_each_language_writes_it(
     )
     page = client.get(event.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
     assert written in page.content.decode()
+
+
+# The timezone switcher's next ------------------------------------------------------
+@pytest.mark.parametrize("target", ["-1", "a b", "日本語", "foo.bar"])
+def test_set_timezone_with_an_odd_next_redirects_home(client, target):
+    response = client.post(
+        reverse("accounts:set_timezone"), {"timezone": "Asia/Tokyo", "next": target}
+    )
+    assert (response.status_code, response["Location"]) == (302, "/")
+
+
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/", "/\\evil.example"]
+)
+def test_set_timezone_never_redirects_offsite(client, target):
+    response = client.post(
+        reverse("accounts:set_timezone"), {"timezone": "Asia/Tokyo", "next": target}
+    )
+    assert (response.status_code, response["Location"]) == (302, "/")
+
+
+def test_set_timezone_keeps_a_local_next_with_its_query(client):
+    response = client.post(
+        reverse("accounts:set_timezone"),
+        {"timezone": "Asia/Tokyo", "next": "/cities/tokyo/?page=2"},
+    )
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/cities/tokyo/?page=2",
+    )

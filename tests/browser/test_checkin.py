@@ -6,8 +6,8 @@ from events import services
 from events.models import Registration
 from tests.browser.conftest import TIMEOUT_MS
 from tests.browser.test_attendee_path import FACTORY_PASSWORD, log_in
-from tests.events.test_checkin import at_the_door, grouped, make_volunteer
 from tests.factories import UserFactory
+from tests.support.door import at_the_door, grouped, make_volunteer
 
 
 def test_volunteer_checks_in_an_attendee_by_typing_the_code(live_server, page):

@@ -18,8 +18,8 @@ from playwright.sync_api import Page, expect
 from events import emails, services
 from events.models import EventSeries, Message
 from tests.browser.test_attendee_path import FACTORY_PASSWORD, PASSWORD_LABEL, log_in
-from tests.events.test_checkin import grouped
 from tests.factories import EventFactory, EventSeriesFactory, UserFactory
+from tests.support.door import grouped
 
 # Test-only pages, each breaking the policy in one place; the site's own URLs follow.
 CONTROL_PAGE = "<!DOCTYPE html><title>{title}</title>{body}"

@@ -1,73 +1,32 @@
-"""Tickets and the door: check_in, the check-in page, the ticket page, the QR email."""
+"""The door: check_in, the check-in page and its scan, the counter, the names shown.
+
+The attendee's ticket is in test_tickets.py, the two-doors race in test_concurrency.py."""
 
 import re
 from datetime import timedelta
-from email import message_from_bytes
 
 import pytest
-import segno
-from django.contrib.auth.models import Group, Permission
-from django.db.models.query import QuerySet
+from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from events import exceptions, outbox, services
-from events.models import Message, Registration
+from events import exceptions, services
+from events.models import Registration
 from events.views_checkin import door_name
-from tests.events.test_concurrency import race
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
+from tests.support.door import (
+    JSON,
+    VOLUNTEERS,
+    at_the_door,
+    grouped,
+    local_hhmm,
+    make_volunteer,
+    other_code,
+)
 
 pytestmark = pytest.mark.django_db
 
 Status = Registration.Status
-VOLUNTEERS = "Check-in volunteers"
-JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-def make_volunteer(**fields):
-    """A user in the "Check-in volunteers" group: not staff, only events.check_in.
-
-    The group comes from migration 0005; transactional tests flush it, so it is
-    made again here when missing.
-    """
-    group, _ = Group.objects.get_or_create(name=VOLUNTEERS)
-    group.permissions.add(
-        Permission.objects.get(content_type__app_label="events", codename="check_in")
-    )
-    user = UserFactory(**fields)
-    user.groups.add(group)
-    return user
-
-
-def other_code(code: str) -> str:
-    """The code with its last character changed to another valid one."""
-    return code[:-1] + ("0" if code[-1] != "0" else "1")
-
-
-def grouped(code: str) -> str:
-    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
-
-
-def local_hhmm(moment, event) -> str:
-    local = moment.astimezone(event.zone)
-    return f"{local:%H:%M} {local.tzname()}"
-
-
-def at_the_door(**fields):
-    """An event starting in an hour: its door is open (rules.checkin_refusal)."""
-    return EventFactory(starts_at=timezone.now() + timedelta(hours=1), **fields)
-
-
-@pytest.fixture
-def event():
-    return at_the_door(capacity=2, title="Tour stop Berlin")
-
-
-@pytest.fixture
-def confirmed(event):
-    registration = services.register(event=event, user=UserFactory(name="Ada Lovelace"))
-    assert registration.status == Status.CONFIRMED
-    return registration
 
 
 @pytest.fixture
@@ -438,234 +397,6 @@ def test_checkin_stats_counts_checked_in_and_confirmed_in_one_query(
     assert '"events_event"."slug"' in queries.captured_queries[-1]["sql"]
 
 
-# The attendee's ticket -----------------------------------------------------------
-def ticket_url(registration) -> str:
-    return reverse("events:ticket", kwargs={"code": registration.ticket_code})
-
-
-def qr_path(svg_or_html: str) -> str:
-    """The dark modules of the (first) QR code in the markup."""
-    return re.search(r'<path[^>]*stroke="[^"]*"[^>]* d="([^"]+)"', svg_or_html).group(1)
-
-
-def test_ticket_page_shows_the_owner_code_and_a_qr_of_the_plain_code(
-    client, event, confirmed
-):
-    client.force_login(confirmed.user)
-
-    response = client.get(ticket_url(confirmed))
-
-    assert response.status_code == 200
-    html = response.content.decode()
-    code = confirmed.ticket_code
-    assert f'data-testid="ticket-code">{grouped(code)}</p>' in html
-    assert "Ada Lovelace" in html and event.venue_name in html
-    assert f"<title>QR code for ticket {grouped(code)}</title>" in html
-    # A full QR code (not Micro QR, which phones do not read) of the plain code.
-    expected = segno.make_qr(code, error="m")
-    assert qr_path(html) == qr_path(expected.svg_inline())
-    assert qr_path(html) != qr_path(segno.make(code, error="m").svg_inline())
-
-
-def test_ticket_page_of_another_user_is_404(attendee_client, confirmed):
-    response = attendee_client.get(ticket_url(confirmed))
-
-    assert response.status_code == 404
-
-
-@pytest.mark.parametrize("code", ["nope", "A" * 5000, "%00" * 12])
-def test_ticket_page_garbage_code_is_404(attendee_client, code):
-    response = attendee_client.get(f"/me/tickets/{code}/")
-
-    assert response.status_code == 404
-
-
-def test_ticket_page_anonymous_is_sent_to_log_in(client, confirmed):
-    response = client.get(ticket_url(confirmed))
-
-    assert response.status_code == 302
-    assert response.url == f"/accounts/login/?next={ticket_url(confirmed)}"
-
-
-def test_ticket_page_waitlisted_shows_the_status_and_no_qr(client, event):
-    for _ in range(event.capacity):
-        services.register(event=event, user=UserFactory())
-    waiting = services.register(event=event, user=UserFactory())
-    client.force_login(waiting.user)
-
-    response = client.get(ticket_url(waiting))
-
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "<svg" not in html
-    assert re.search(
-        r'data-testid="ticket-status">\s*<span[^>]*>Waitlisted</span>', html
-    )
-
-
-def test_ticket_page_cancelled_shows_the_status_and_no_qr(client, confirmed):
-    services.cancel_registration(registration=confirmed)
-    client.force_login(confirmed.user)
-
-    response = client.get(ticket_url(confirmed))
-
-    html = response.content.decode()
-    assert "<svg" not in html
-    assert re.search(
-        r'data-testid="ticket-status">\s*<span[^>]*>Cancelled</span>', html
-    )
-    assert "This ticket no longer lets anyone in." in html
-
-
-def test_ticket_is_linked_from_my_registrations_and_the_event_page(client, confirmed):
-    client.force_login(confirmed.user)
-    link = f'href="{ticket_url(confirmed)}"'
-
-    mine = client.get(reverse("events:my_registrations")).content.decode()
-    detail = client.get(confirmed.event.get_absolute_url()).content.decode()
-
-    assert mine.count(link) == 1
-    assert detail.count(link) == 1
-
-
-# The ticket in the confirmation email -------------------------------------------------
-def mime_tree(email) -> list[str]:
-    """The message's parts as indented content types, for an exact comparison."""
-    lines = []
-
-    def walk(part, depth):
-        lines.append("  " * depth + part.get_content_type())
-        if part.is_multipart():
-            for child in part.get_payload():
-                walk(child, depth + 1)
-
-    walk(message_from_bytes(email.message().as_bytes()), 0)
-    return lines
-
-
-def parsed_parts(email) -> dict:
-    parsed = message_from_bytes(email.message().as_bytes())
-    return {part.get_content_type(): part for part in parsed.walk()}
-
-
-@pytest.mark.parametrize("kind", ["confirmed", "promoted"])
-def test_ticket_email_shows_the_code_and_an_inline_qr_png(mailbox, event, kind):
-    if kind == "promoted":
-        for _ in range(event.capacity):
-            services.register(event=event, user=UserFactory())
-        registration = services.register(event=event, user=UserFactory())
-        services.promote(registration=registration)
-    else:
-        registration = services.register(event=event, user=UserFactory())
-    message = Message.objects.get(registration=registration, kind=kind)
-
-    sent = mailbox()
-
-    (email,) = [
-        m for m in sent if m.extra_headers["X-Turnout-Message"] == str(message.pk)
-    ]
-
-    code = registration.ticket_code
-    assert mime_tree(email) == [
-        "multipart/mixed",
-        "  multipart/alternative",
-        "    text/plain",
-        "    multipart/related",
-        "      text/html",
-        "      image/png",
-        "  text/calendar",
-    ]
-    parts = parsed_parts(email)
-    image = parts["image/png"]
-    cid = image["Content-ID"]
-    assert cid == f"<ticket-{code}@testserver>"
-    assert image.get_content_disposition() == "inline"
-    png = image.get_payload(decode=True)
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = (int.from_bytes(png[at : at + 4], "big") for at in (16, 20))
-    html = parts["text/html"].get_payload(decode=True).decode()
-    assert f'src="cid:{cid[1:-1]}"' in html
-    assert f'alt="QR code for ticket {grouped(code)}"' in html
-    assert f'width="{width}" height="{height}"' in html
-    assert f"http://testserver{ticket_url(registration)}" in html
-    assert f"Ticket code: {grouped(code)}" in email.body
-    assert parts["multipart/related"].get_param("type") == "text/html"
-
-
-def test_waitlisted_and_reminder_emails_carry_no_ticket(mailbox, event):
-    for _ in range(event.capacity):
-        services.register(event=event, user=UserFactory())
-    waiting = services.register(event=event, user=UserFactory())
-    reminded = RegistrationFactory(event=event)
-    outbox.queue([outbox.for_registration(reminded, Message.Kind.REMINDER, key="1")])
-
-    sent = [
-        m for m in mailbox() if m.to in ([waiting.user.email], [reminded.user.email])
-    ]
-
-    assert len(sent) == 2
-    for email in sent:
-        assert "image/png" not in mime_tree(email)
-        assert "Ticket code" not in email.body
-        assert "cid:" not in email.alternatives[0][0]
-
-
-# Two doors, one ticket ---------------------------------------------------------------
-def _two_doors_at_once():
-    """Two volunteers scan the same ticket at once. Both scans read the ticket before
-    either writes: the write gate of test_concurrency forces that interleaving."""
-    registration = RegistrationFactory(event=at_the_door())
-    doors = [make_volunteer(), make_volunteer()]
-    calls = [
-        lambda by=by: services.check_in(
-            event=registration.event, code=registration.ticket_code, by=by
-        )
-        for by in doors
-    ]
-    results, errors = race(calls, all_at_once=True)
-    assert errors == [None, None]
-    registration.refresh_from_db()
-    return registration, results
-
-
-@pytest.fixture
-def no_check_in_guard(monkeypatch):
-    """The control: the UPDATE's "not checked in yet" condition is dropped, in
-    Django's QuerySet.filter, so the update no longer decides who was first."""
-    original = QuerySet.filter
-
-    def filter_without_guard(self, *args, **kwargs):
-        kwargs.pop("checked_in_at__isnull", None)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(QuerySet, "filter", filter_without_guard)
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_check_in_same_code_at_two_doors_at_once_records_one_first():
-    registration, results = _two_doors_at_once()
-
-    assert sorted(result.first for result in results) == [False, True]
-    (winner,) = [result for result in results if result.first]
-    assert registration.checked_in_by == winner.registration.checked_in_by
-    assert [r.registration.checked_in_at for r in results] == [
-        registration.checked_in_at
-    ] * 2
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_check_in_at_two_doors_without_the_guard_records_two_firsts(
-    no_check_in_guard,
-):
-    """The control: the same race without the conditional UPDATE lets both scans
-    think they were first, so the test above can fail."""
-    registration, results = _two_doors_at_once()
-
-    assert [result.first for result in results] == [True, True]
-
-
 def test_volunteer_lands_on_a_page_that_links_the_doors_open_soon(client):
     volunteer = make_volunteer(name="Vera Volunteer")
     soon = EventFactory(
@@ -689,16 +420,6 @@ def test_volunteer_lands_on_a_page_that_links_the_doors_open_soon(client):
         "/checkin/"
         not in client.get(reverse("events:my_registrations")).content.decode()
     )
-
-
-def test_ticket_page_says_when_it_was_checked_in(client):
-    registration = services.register(event=at_the_door(), user=UserFactory())
-    services.check_in(event=registration.event, code=registration.ticket_code, by=None)
-    client.force_login(registration.user)
-
-    page = client.get(reverse("events:ticket", args=[registration.ticket_code]))
-
-    assert "Checked in" in page.content.decode()
 
 
 # What the door shows of a person: a name, never an address ---------------------------

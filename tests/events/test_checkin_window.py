@@ -13,8 +13,8 @@ from events import exceptions, selectors, services
 from events.models import Event
 from events.rules import checkin_refusal
 from events.templatetags.turnout import zoned
-from tests.events.test_checkin import JSON, make_volunteer
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
+from tests.support.door import JSON, make_volunteer
 
 pytestmark = pytest.mark.django_db
 

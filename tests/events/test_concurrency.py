@@ -20,7 +20,8 @@ from django.db.models.query import QuerySet
 
 from events import exceptions, services
 from events.models import Registration
-from tests.factories import EventFactory, UserFactory
+from tests.factories import EventFactory, RegistrationFactory, UserFactory
+from tests.support.door import at_the_door, make_volunteer
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -349,3 +350,59 @@ def test_registration_closing_under_the_lock_is_respected():
         thread.join(timeout=GATE_TIMEOUT)
     assert isinstance(outcome.get("error"), exceptions.EventCancelled)
     assert Registration.objects.filter(event=event).count() == 0
+
+
+# Two doors, one ticket ---------------------------------------------------------------
+def _two_doors_at_once():
+    """Two volunteers scan the same ticket at once. Both scans read the ticket before
+    either writes: the write gate of test_concurrency forces that interleaving."""
+    registration = RegistrationFactory(event=at_the_door())
+    doors = [make_volunteer(), make_volunteer()]
+    calls = [
+        lambda by=by: services.check_in(
+            event=registration.event, code=registration.ticket_code, by=by
+        )
+        for by in doors
+    ]
+    results, errors = race(calls, all_at_once=True)
+    assert errors == [None, None]
+    registration.refresh_from_db()
+    return registration, results
+
+
+@pytest.fixture
+def no_check_in_guard(monkeypatch):
+    """The control: the UPDATE's "not checked in yet" condition is dropped, in
+    Django's QuerySet.filter, so the update no longer decides who was first."""
+    original = QuerySet.filter
+
+    def filter_without_guard(self, *args, **kwargs):
+        kwargs.pop("checked_in_at__isnull", None)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(QuerySet, "filter", filter_without_guard)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_check_in_same_code_at_two_doors_at_once_records_one_first():
+    registration, results = _two_doors_at_once()
+
+    assert sorted(result.first for result in results) == [False, True]
+    (winner,) = [result for result in results if result.first]
+    assert registration.checked_in_by == winner.registration.checked_in_by
+    assert [r.registration.checked_in_at for r in results] == [
+        registration.checked_in_at
+    ] * 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_check_in_at_two_doors_without_the_guard_records_two_firsts(
+    no_check_in_guard,
+):
+    """The control: the same race without the conditional UPDATE lets both scans
+    think they were first, so the test above can fail."""
+    registration, results = _two_doors_at_once()
+
+    assert [result.first for result in results] == [True, True]

@@ -19,8 +19,8 @@ from django.urls import reverse
 
 from events import emails, ratelimits
 from events.models import CitySubscription, Message, Registration
-from tests.events.test_checkin import JSON, at_the_door, make_volunteer
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
+from tests.support.door import JSON, at_the_door, make_volunteer
 
 pytestmark = pytest.mark.django_db
 

@@ -25,6 +25,7 @@ from django.urls.resolvers import RegexPattern
 from django.utils.regex_helper import normalize
 
 FORM = "application/x-www-form-urlencoded"
+CSRF_SECRET = "a" * 32  # a CSRF cookie, and the token that matches it
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 
 HUGE = "x" * 100_000
