@@ -23,10 +23,10 @@ def public_site() -> PublicSite:
 
 def public_url(url: str) -> str:
     """The same link (path, query, fragment) on our public address."""
+    from events.emails import absolute
+
     parts = urlsplit(url)
-    return settings.SITE_URL.rstrip("/") + urlunsplit(
-        ("", "", parts.path, parts.query, parts.fragment)
-    )
+    return absolute(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -30,11 +30,9 @@ place that knows all of a person's data.
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import import_module
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
-from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -70,10 +68,6 @@ def messages_to(user: User) -> QuerySet[Message]:
     )
 
 
-def _session_store():
-    return import_module(settings.SESSION_ENGINE).SessionStore
-
-
 def session_expiries(user: User) -> dict[str, datetime]:
     """The person's signed-in sessions that have not expired: key -> expiry.
 
@@ -81,7 +75,7 @@ def session_expiries(user: User) -> dict[str, datetime]:
     signed-cookie or cache sessions there is nothing to list and each ends at its
     expiry. Reads every live session, as a session does not index its user.
     """
-    store = _session_store()
+    store = retention.session_store()
     if not hasattr(store, "get_model_class"):
         return {}
     found = {}
@@ -263,7 +257,7 @@ def delete_account(*, user: User) -> DeletedAccount:
         Authenticator.objects.filter(user=locked).delete()
         EmailAddress.objects.filter(user=locked).delete()
         sessions = session_expiries(locked)
-        store = _session_store()
+        store = retention.session_store()
         for key in sessions:
             store(session_key=key).delete()
         pk = locked.pk

@@ -193,6 +193,19 @@ def limit(
     return consume(action, user=user_id, ip=client_ip(request), target=target)
 
 
+def refused(
+    request: HttpRequest,
+    action: str,
+    *,
+    user_id: int | None = None,
+    target: str | None = None,
+) -> HttpResponse | None:
+    """limit(), answered for a page: the 429 page when the attempt is refused, else
+    None (the attempt was counted) and the view goes on."""
+    limited = limit(request, action, user_id=user_id, target=target)
+    return None if limited is None else too_many_attempts(request, limited)
+
+
 def too_many_attempts(request: HttpRequest, limited: Limited) -> HttpResponse:
     """The 429 page: try again in so many minutes; Retry-After in seconds."""
     response = render(request, "429.html", {"minutes": limited.minutes}, status=429)

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.contrib.admin.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Case, F, Model, Q, QuerySet, Value, When
 
 from events.models import Message, Registration, new_ticket_code
 from events.outbox import ERASED_RECIPIENT
@@ -131,22 +131,30 @@ def rename_history(model: type[Model], names: dict[int, str]) -> None:
     """Makes the admin history's entries about model's rows (pk -> name) carry the
     names given: the rows as they read now (an anonymised registration:
     "anonymous → event"), not as they read when the entry was made."""
-    entries = LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(model)
+    if not names:
+        return
+    by_id = {str(pk): name[:200] for pk, name in names.items()}
+    # One UPDATE for the whole batch, not one per row.
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(model), object_id__in=by_id
+    ).update(
+        object_repr=Case(
+            *(When(object_id=pk, then=Value(name)) for pk, name in by_id.items()),
+            default=F("object_repr"),
+        )
     )
-    by_id = {str(pk): name for pk, name in names.items()}
-    logged = set(
-        entries.filter(object_id__in=by_id).values_list("object_id", flat=True)
-    )
-    for object_id in logged:
-        entries.filter(object_id=object_id).update(object_repr=by_id[object_id][:200])
+
+
+def session_store():
+    """The SessionStore class of settings.SESSION_ENGINE."""
+    return import_module(settings.SESSION_ENGINE).SessionStore
 
 
 def _delete_expired_sessions(now: datetime) -> None:
     # Django's clearsessions: without it, expired sessions (who was signed in, the
     # time zone they chose) stay in the database forever. Other engines' sessions
     # expire by themselves (cookies, cache entries).
-    store = import_module(settings.SESSION_ENGINE).SessionStore
+    store = session_store()
     if hasattr(store, "get_model_class"):
         store.get_model_class().objects.filter(expire_date__lt=now).delete()
 

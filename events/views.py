@@ -57,9 +57,9 @@ def register(request, slug):
 
 @verified_email_required
 def _register_verified(request, event):
-    limited = ratelimits.limit(request, "registration", target=_target(event.pk))
-    if limited is not None:
-        return ratelimits.too_many_attempts(request, limited)
+    too_often = ratelimits.refused(request, "registration", target=_target(event.pk))
+    if too_often is not None:
+        return too_often
     try:
         registration = services.register(event=event, user=request.user)
     except RegistrationError as error:
@@ -100,14 +100,14 @@ def _confirm_then_cancel(request, registration, seat_freed_message):
     if request.method == "GET":
         context = {"registration": registration}
         return render(request, "events/cancel_confirm.html", context)
-    limited = ratelimits.limit(
+    too_often = ratelimits.refused(
         request,
         "registration",
         user_id=registration.user_id,
         target=_target(registration.event_id),
     )
-    if limited is not None:
-        return ratelimits.too_many_attempts(request, limited)
+    if too_often is not None:
+        return too_often
     was_waitlisted = registration.status == Registration.Status.WAITLISTED
     try:
         services.cancel_registration(registration=registration)

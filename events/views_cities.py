@@ -31,12 +31,8 @@ def city(request, slug):
 
 
 def _too_often(request, slug, *, user_id=None):
-    """The 429 page when following and unfollowing (ratelimits, "follow") goes past
-    its limits; None while it may go on. One count per person and city."""
-    limited = ratelimits.limit(
-        request, "follow", user_id=user_id, target=f"city:{slug}"
-    )
-    return None if limited is None else ratelimits.too_many_attempts(request, limited)
+    """Following and unfollowing a city share one count per person and city."""
+    return ratelimits.refused(request, "follow", user_id=user_id, target=f"city:{slug}")
 
 
 @require_POST

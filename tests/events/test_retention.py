@@ -234,3 +234,27 @@ def test_anonymised_registration_reads_as_anonymous():
         event=Event(title="Tour stop"), user=None, status="cancelled"
     )
     assert str(registration) == "anonymous → Tour stop (Cancelled)"
+
+
+def test_purge_renames_each_registrations_history_and_leaves_the_others():
+    staff = UserFactory(is_staff=True)
+    first = RegistrationFactory(event=ended(31, title="First stop"))
+    second = RegistrationFactory(event=ended(40, title="Second stop"))
+    recent = RegistrationFactory(event=ended(1, title="Recent stop"))
+    LogEntry.objects.log_actions(
+        staff.pk, [first, second, recent], 2, change_message="Seen."
+    )
+    recent_name = str(recent)
+
+    retention.purge(now=NOW)
+
+    names = dict(
+        LogEntry.objects.filter(content_type__model="registration").values_list(
+            "object_id", "object_repr"
+        )
+    )
+    assert names == {
+        str(first.pk): "anonymous → First stop (Confirmed)",
+        str(second.pk): "anonymous → Second stop (Confirmed)",
+        str(recent.pk): recent_name,
+    }
