@@ -10,12 +10,10 @@ PORT ?= 8000
 # The languages besides English (see LANGUAGES in config/settings.py).
 LOCALES := -l fr -l es -l de -l ja -l pt_BR
 
-# setuptools<81 still ships pkg_resources, which XStatic-Bootstrap's sdist needs to build;
-# --no-build-isolation makes every sdist build with that setuptools.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip "setuptools>=64,<81" wheel
-	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
 install: $(STAMP)

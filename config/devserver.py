@@ -37,10 +37,20 @@ def commands(address: str) -> dict[str, list[str]]:
     }
 
 
+def child_env(address: str, environ: dict[str, str]) -> dict[str, str]:
+    """The environment of the three processes: unless TURNOUT_SITE_URL says
+    otherwise, the links they build (emails, feeds, tickets) point at the address
+    the web server listens on, so `make run PORT=8101` links to :8101."""
+    env = dict(environ)
+    env.setdefault("TURNOUT_SITE_URL", f"http://{address}")
+    return env
+
+
 def main() -> int:
     address = sys.argv[1] if len(sys.argv) > 1 else "127.0.0.1:8000"
+    env = child_env(address, os.environ)
     processes = {
-        name: subprocess.Popen(command, cwd=ROOT)  # noqa: S603 -- our own commands
+        name: subprocess.Popen(command, cwd=ROOT, env=env)  # noqa: S603 -- our own
         for name, command in commands(address).items()
     }
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt))

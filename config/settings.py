@@ -8,7 +8,6 @@ on by variables (DJANGO_DEBUG=0 and friends, see README), never by another modul
 from pathlib import Path
 
 import environ
-import xstatic.pkg.bootstrap
 from django.core.exceptions import ImproperlyConfigured
 from kombu import Exchange, Queue
 
@@ -346,13 +345,11 @@ USE_I18N = True
 TIME_ZONE = "UTC"
 USE_TZ = True
 
-# Static files: Bootstrap from XStatic, served by WhiteNoise; no CDN ---------------------
+# Static files: Bootstrap's own release files in static/bootstrap/ (its licence beside
+# them), served by WhiteNoise; no CDN ---------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [
-    ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR),
-    BASE_DIR / "static",
-]
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -167,3 +167,51 @@ def test_sentry_is_off_by_default_and_on_with_a_dsn():
     assert on.returncode == 0, on.stderr
     # On, and without attendees' personal data in the reports.
     assert on.stdout.strip().splitlines()[-1] == "True False"
+
+
+def test_make_run_on_another_port_links_to_that_port():
+    """`make run PORT=8101`: the processes devserver starts build their links (emails,
+    feeds, tickets) on :8101, unless TURNOUT_SITE_URL is set."""
+    from config.devserver import child_env
+
+    base = {k: v for k, v in os.environ.items() if k != "TURNOUT_SITE_URL"}
+    code = (
+        "from django.conf import settings; from events.emails import absolute;"
+        "print(absolute('/events/x/'))"
+    )
+    started = run_manage(
+        "shell", "-c", code, env_overrides=child_env("127.0.0.1:8101", base)
+    )
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip().splitlines()[-1] == "http://127.0.0.1:8101/events/x/"
+    chosen = child_env("127.0.0.1:8101", {**base, "TURNOUT_SITE_URL": "https://t.org"})
+    assert chosen["TURNOUT_SITE_URL"] == "https://t.org"
+
+
+def test_a_plain_pip_install_builds_without_warnings(tmp_path):
+    """No pinned setuptools, no --no-build-isolation: pip's own isolated build of the
+    project succeeds and setuptools has nothing to warn about (the SPDX licence)."""
+    built = subprocess.run(  # noqa: S603 -- pip on our own project
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert built.returncode == 0, built.stderr
+    assert list(tmp_path.glob("turnout-*.whl"))
+    output = built.stdout + built.stderr
+    assert "Deprecat" not in output and "license" not in output.lower(), output
+
+
+def test_bootstrap_is_served_from_our_static_folder_with_its_licence():
+    from django.conf import settings
+    from django.contrib.staticfiles import finders
+
+    static = Path(settings.BASE_DIR) / "static"
+    for name in (
+        "bootstrap/css/bootstrap.min.css",
+        "bootstrap/js/bootstrap.bundle.min.js",
+    ):
+        assert Path(finders.find(name)) == static / name
+    assert "The Bootstrap Authors" in (static / "bootstrap" / "LICENSE").read_text()

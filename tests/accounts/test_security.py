@@ -346,6 +346,9 @@ def test_verification_link_is_on_the_site_url(forged_host, mailbox, settings):
         rf"{re.escape(settings.SITE_URL)}/accounts/confirm-email/[\w:-]+/\?next=%2Fme%2F",
         link,
     )
+    # allauth's text names the address and the site (#10: it once read "on .").
+    assert "user new@example.com has given" in message.body
+    assert "to register an account on testserver." in message.body
     assert FORGED_HOST not in message.body
 
 
