@@ -14,6 +14,8 @@ from accounts.validators import validate_one_line
 
 
 def language_choices():
+    """The languages Turnout speaks (settings.LANGUAGES): a person's preference and
+    each event's own language choose from the same list."""
     return settings.LANGUAGES
 
 

@@ -11,6 +11,12 @@ from events.models import Event, Registration
 from events.selectors import with_admin_counts
 
 
+def fill_percent(confirmed: int, capacity: int) -> int:
+    """Confirmed seats as a share of capacity, rounded down (100: every seat taken;
+    more than 100 when staff lowered the capacity below the confirmed count)."""
+    return 100 * confirmed // capacity if capacity else 0
+
+
 @dataclass(frozen=True)
 class EventFill:
     """An upcoming event and how full it is.
@@ -43,9 +49,7 @@ def upcoming(*, now: datetime, limit: int = 10) -> list[EventFill]:
             capacity=event.capacity,
             waitlisted=event.waitlisted_count,
             checked_in=event.checked_in_count,
-            fill_percent=(
-                100 * event.confirmed_count // event.capacity if event.capacity else 0
-            ),
+            fill_percent=fill_percent(event.confirmed_count, event.capacity),
         )
         for event in events
     ]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from parler.models import TranslatableModel, TranslatedFields, TranslationDoesNotExist
 
+from accounts.models import language_choices
 from accounts.timezones import timezone_choices, validate_timezone
 from accounts.validators import validate_one_line
 
@@ -106,10 +107,6 @@ class EventSeries(models.Model):
 
     def __str__(self):
         return self.name
-
-
-def language_choices():
-    return settings.LANGUAGES
 
 
 class Event(TranslatableModel):

@@ -22,6 +22,7 @@ from accounts.timezones import is_timezone
 from config.admin_guards import GuardedAdminMixin
 from events import audit, emails, exports, selectors, services
 from events.admin.common import apply_each
+from events.dashboard import fill_percent
 from events.exceptions import CapacityError
 from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
 from events.models import Event, EventSeries, Message, Registration
@@ -226,7 +227,7 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
 
     @admin.display(description=_("fill"), ordering="confirmed_count")
     def fill(self, event):
-        percent = 100 * event.confirmed_count // event.capacity if event.capacity else 0
+        percent = fill_percent(event.confirmed_count, event.capacity)
         return format_html(
             '<meter min="0" max="100" value="{}" title="{}%">{}%</meter> {}%',
             min(percent, 100),

@@ -1,7 +1,7 @@
 """Event titles and descriptions move to a translations table (django-parler)."""
 
+import accounts.models
 import django.db.models.deletion
-import events.models
 import parler.fields
 import parler.models
 from django.db import migrations, models
@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             model_name="event",
             name="language",
             field=models.CharField(
-                choices=events.models.language_choices,
+                choices=accounts.models.language_choices,
                 default="en",
                 help_text="The language it is held in; readers whose language has no translation see the title and description in this one.",
                 max_length=10,
