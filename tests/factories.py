@@ -54,6 +54,11 @@ class EventFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=3))
     capacity = 10
     status = Event.Status.PUBLISHED
+    # As publishing records it (services.publish_event): a published or cancelled
+    # event made here was public once. A draft cancelled unannounced: cancel a draft.
+    published_at = factory.LazyAttribute(
+        lambda event: None if event.status == Event.Status.DRAFT else timezone.now()
+    )
 
 
 class RegistrationFactory(factory.django.DjangoModelFactory):

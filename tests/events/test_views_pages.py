@@ -249,6 +249,33 @@ def test_event_page_of_draft_is_404_for_attendees_and_visible_to_staff(
     assert "Draft: only staff can see this page" in response.content.decode()
 
 
+def test_event_page_of_a_cancelled_draft_is_404_for_attendees_and_visible_to_staff(
+    client, admin_client
+):
+    """Cancelling a draft nobody was told of does not announce it."""
+    event = EventFactory(status=Event.Status.DRAFT)
+    services.cancel_event(event=event)
+
+    assert client.get(event.get_absolute_url()).status_code == 404
+    assert client.post(reverse("events:register", args=[event.slug])).status_code == (
+        404
+    )
+    response = admin_client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    assert "This event has been cancelled." in response.content.decode()
+
+
+def test_event_page_of_an_event_cancelled_after_it_was_published_is_public(client):
+    event = EventFactory(status=Event.Status.DRAFT)
+    services.publish_event(event=event)
+    services.cancel_event(event=event)
+
+    response = client.get(event.get_absolute_url())
+
+    assert response.status_code == 200
+    assert action_text(response) == "This event has been cancelled."
+
+
 @pytest.mark.parametrize(
     ("ends_at", "shown"),
     [

@@ -197,6 +197,8 @@ class Command(BaseCommand):
             created = event is None
             if created:
                 event = Event(slug=demo.slug, capacity=demo.capacity, **fields)
+                if demo.status == Event.Status.PUBLISHED:
+                    event.published_at = timezone.now()  # as publish_event records it
                 for language, (title, description) in texts.items():
                     event.set_current_language(language)
                     event.title, event.description = title, description
