@@ -60,6 +60,18 @@ class EventFactory(factory.django.DjangoModelFactory):
         lambda event: None if event.status == Event.Status.DRAFT else timezone.now()
     )
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Writes the title and description in the event's own language, as staff
+        do, whatever language the test runs in."""
+        texts = {name: kwargs.pop(name) for name in ("title", "description")}
+        event = model_class(*args, **kwargs)
+        event.set_current_language(event.language)
+        for name, value in texts.items():
+            setattr(event, name, value)
+        event.save()
+        return event
+
 
 class RegistrationFactory(factory.django.DjangoModelFactory):
     """A confirmed registration made two days ago (for reminder tests, which need

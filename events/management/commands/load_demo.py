@@ -33,7 +33,7 @@ class DemoEvent:
     title: str = ""
     attendees: int = 0
     # The event's own language, and its title and description in it; English is
-    # added as a translation (so readers of other languages see one or the other).
+    # added as a translation (so readers of other languages see English).
     language: str = "en"
     own_title: str = ""
     own_description: str = ""
