@@ -334,11 +334,11 @@ LANGUAGES = [
     ("pt-br", "Português (Brasil)"),
 ]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-# Event titles and descriptions, per language (django-parler). No global fallback:
-# an event missing the reader's language shows its own (events.models.Event).
+# Event titles and descriptions, per language (django-parler): the reader's, else the
+# site's, else the event's own (events.models.Event).
 PARLER_LANGUAGES = {
     None: tuple({"code": code} for code, _name in LANGUAGES),
-    "default": {"fallbacks": [], "hide_untranslated": False},
+    "default": {"fallbacks": [LANGUAGE_CODE], "hide_untranslated": False},
 }
 PARLER_DEFAULT_LANGUAGE_CODE = LANGUAGE_CODE
 USE_I18N = True

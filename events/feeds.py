@@ -23,7 +23,7 @@ def feed_uid(event: Event) -> str:
 
 def calendar_feed(events: Iterable[Event], *, name: str) -> bytes:
     """The events as one VCALENDAR (METHOD:PUBLISH), titles in the active language
-    where they exist, else in each event's own."""
+    where they exist, else as events.models.Event falls back."""
     calendar = icalendar.Calendar()
     calendar.add("prodid", "-//Turnout//Turnout events//EN")
     calendar.add("version", "2.0")

@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
-from parler.models import TranslatableModel, TranslatedFields, TranslationDoesNotExist
+from parler.models import TranslatableModel, TranslatedField, TranslatedFields
 
 from accounts.models import language_choices
 from accounts.timezones import timezone_choices, validate_timezone
@@ -112,7 +112,8 @@ class EventSeries(models.Model):
 class Event(TranslatableModel):
     """One stop of the series. Its title and description are translatable
     (django-parler): a reader sees them in their language where staff wrote one,
-    else in the event's own language."""
+    else in the site's (settings.PARLER_LANGUAGES: LANGUAGE_CODE), else in the
+    event's own language, else in whichever it has."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -125,11 +126,24 @@ class Event(TranslatableModel):
         related_name="events",
         verbose_name=_("series"),
     )
+    # Missing in the reader's and the site's language, a text is read from the first
+    # translation there is (any_language), and the event's own comes first.
+    title = TranslatedField(any_language=True)
+    description = TranslatedField(any_language=True)
     translations = TranslatedFields(
         title=models.CharField(
             _("title"), max_length=200, validators=[validate_one_line]
         ),
         description=models.TextField(_("description"), blank=True),
+        meta={
+            "ordering": [
+                Case(
+                    When(language_code=F("master__language"), then=Value(0)),
+                    default=Value(1),
+                ),
+                "language_code",
+            ]
+        },
     )
     language = models.CharField(
         _("event's language"),
@@ -137,8 +151,9 @@ class Event(TranslatableModel):
         choices=language_choices,
         default="en",
         help_text=_(
-            "The language it is held in; readers whose language has no "
-            "translation see the title and description in this one."
+            "The language it is held in. Readers see the title and description "
+            "in their language where it has a translation, else in English, else "
+            "in this one."
         ),
     )
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
@@ -243,46 +258,11 @@ class Event(TranslatableModel):
         ]
         indexes = [models.Index(fields=["status", "starts_at"])]
 
-    def __init__(self, *args, **kwargs):
-        # A new event's texts are in its own language unless told otherwise (not in
-        # whatever language the code creating it happens to run in). Rows loaded
-        # from the database (positional arguments) read in the active language.
-        if kwargs and "_current_language" not in kwargs:
-            own = kwargs.get("language") or self._meta.get_field("language").default
-            kwargs["_current_language"] = own
-        super().__init__(*args, **kwargs)
-
     def __str__(self):
         return self.safe_translation_getter("title", any_language=True) or self.slug
 
     def get_absolute_url(self):
         return reverse("events:detail", kwargs={"slug": self.slug})
-
-    def _get_translated_model(
-        self, language_code=None, use_fallback=False, auto_create=False, meta=None
-    ):
-        """parler's lookup of a translation, falling back to the event's own
-        language (not a site-wide one) when the reader's is missing, and to any
-        language it has when staff wrote none in its own."""
-        try:
-            return super()._get_translated_model(
-                language_code, use_fallback=False, auto_create=auto_create, meta=meta
-            )
-        except TranslationDoesNotExist:
-            if not use_fallback:
-                raise
-        wanted = language_code or self.get_current_language()
-        if wanted != self.language:
-            try:
-                return super()._get_translated_model(
-                    self.language, use_fallback=False, auto_create=False, meta=meta
-                )
-            except TranslationDoesNotExist:
-                pass
-        found = self._get_any_translated_model(meta=meta)
-        if found is None:
-            raise TranslationDoesNotExist(f"Event {self.pk} has no texts at all.")
-        return found
 
     @property
     def zone(self) -> ZoneInfo:

@@ -1,15 +1,33 @@
-"""The rules of registration, capacity and the door: shared by the services, pages
-and admin."""
+"""The rules of who sees an event, registration, capacity and the door: shared by
+the services, pages, feeds and admin."""
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts.models import User
 from events import exceptions
 from events.models import Event
 from events.templatetags.turnout import zoned
+
+
+def visible_to(user: User | None) -> Q:
+    """Who may see this event, as a filter on events: the one rule behind the event
+    page, the city pages and the iCal feeds.
+
+    Staff see every event. Anyone else, and every feed (user None), sees a published
+    event, and one cancelled after it was published: its page says so and subscribed
+    calendars drop it. A draft is never public, nor is a draft cancelled before it
+    was announced (published_at is when it first was).
+    """
+    if user is not None and user.is_staff:
+        return Q()
+    return Q(status=Event.Status.PUBLISHED) | Q(
+        status=Event.Status.CANCELLED, published_at__isnull=False
+    )
 
 
 def registration_refusal(event: Event, *, now) -> exceptions.RegistrationError | None:

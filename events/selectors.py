@@ -24,7 +24,7 @@ from django_countries.fields import Country
 
 from accounts.models import User
 from events.models import Event, Registration
-from events.rules import checkin_margins
+from events.rules import checkin_margins, visible_to
 
 Status = Registration.Status
 
@@ -123,18 +123,11 @@ class City:
     names: tuple[str, ...] = ()  # every spelling its events use
 
 
-# Public: published, or cancelled after being published (subscribed calendars must
-# hear of the cancellation; a draft's never reaches anyone).
-_public = Q(status=Event.Status.PUBLISHED) | Q(
-    status=Event.Status.CANCELLED, published_at__isnull=False
-)
-
-
 def cities() -> list[City]:
-    """Every city with a public event (published, or cancelled after it was
-    published), past or upcoming, by name. One query."""
+    """Every city with a public event (rules.visible_to), past or upcoming, by name.
+    One query."""
     rows = (
-        Event.objects.filter(_public)
+        Event.objects.filter(visible_to(None))
         .order_by("city")
         .values_list("city", "country")
         .distinct()
@@ -156,7 +149,7 @@ def cities() -> list[City]:
 
 
 def city(*, slug: str) -> City:
-    """The city at /cities/<slug>/; Http404 when no published event names it."""
+    """The city at /cities/<slug>/; Http404 when no public event names it."""
     for known in cities():
         if known.slug == slug:
             return known
@@ -169,10 +162,13 @@ def events_in_city(*, city: City, viewer: User | None = None, now=None):
 
 
 def feed_events(*, city: City | None = None, now=None) -> QuerySet[Event]:
-    """Events for an iCal feed: published or cancelled (so subscribed calendars drop
-    a cancelled one), from 30 days ago on, with their titles."""
+    """Events for an iCal feed: the public ones (rules.visible_to), cancelled ones
+    included so subscribed calendars drop them, from 30 days ago on, with their
+    titles."""
     now = now or timezone.now()
-    events = Event.objects.filter(_public, ends_at__gt=now - timedelta(days=30))
+    events = Event.objects.filter(
+        visible_to(None), ends_at__gt=now - timedelta(days=30)
+    )
     if city is not None:
         events = events.filter(city__in=city.names)
     return events.prefetch_related("translations").order_by("starts_at", "pk")
@@ -206,15 +202,13 @@ def upcoming_events_by_city(*, viewer: User | None = None, now=None) -> list[Cit
 
 
 def event_for_page(*, slug: str, user: User) -> Event:
-    """The event a visitor may see at /events/<slug>/, with seat counts.
-
-    Drafts are visible to staff only; anyone else gets Http404.
-    """
+    """The event at /events/<slug>/, with seat counts, if the visitor may see it
+    (rules.visible_to); Http404 if not."""
     events = with_seat_counts(
-        Event.objects.select_related("series").prefetch_related("translations")
+        Event.objects.filter(visible_to(user))
+        .select_related("series")
+        .prefetch_related("translations")
     )
-    if not user.is_staff:
-        events = events.exclude(status=Event.Status.DRAFT)
     return get_object_or_404(events, slug=slug)
 
 

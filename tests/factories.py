@@ -54,6 +54,23 @@ class EventFactory(factory.django.DjangoModelFactory):
     ends_at = factory.LazyAttribute(lambda event: event.starts_at + timedelta(hours=3))
     capacity = 10
     status = Event.Status.PUBLISHED
+    # As publishing records it (services.publish_event): a published or cancelled
+    # event made here was public once. A draft cancelled unannounced: cancel a draft.
+    published_at = factory.LazyAttribute(
+        lambda event: None if event.status == Event.Status.DRAFT else timezone.now()
+    )
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Writes the title and description in the event's own language, as staff
+        do, whatever language the test runs in."""
+        texts = {name: kwargs.pop(name) for name in ("title", "description")}
+        event = model_class(*args, **kwargs)
+        event.set_current_language(event.language)
+        for name, value in texts.items():
+            setattr(event, name, value)
+        event.save()
+        return event
 
 
 class RegistrationFactory(factory.django.DjangoModelFactory):

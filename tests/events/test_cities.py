@@ -348,6 +348,21 @@ def test_series_feed_has_every_public_event_and_marks_the_cancelled(client, tour
     ]
 
 
+def test_feeds_and_city_pages_leave_out_a_draft_cancelled_before_it_was_public(
+    client,
+):
+    secret = event_in(
+        "Paris", datetime(2027, 6, 3, 18, 30), title="Secret", status=Status.DRAFT
+    )
+    services.cancel_event(event=secret)
+    event_in("London", datetime(2027, 6, 10, 18, 30), title="London")
+
+    assert summaries(parse_feed(client.get("/events.ics"))) == [("London", "CONFIRMED")]
+    assert [city.slug for city in selectors.cities()] == ["london"]
+    assert client.get("/cities/paris/").status_code == 404
+    assert client.get("/cities/paris/events.ics").status_code == 404
+
+
 def test_city_feed_has_only_that_citys_events(client, tour):
     event_in("London", datetime(2027, 6, 3, 18, 30), title="Draft", status=Status.DRAFT)
 
@@ -433,9 +448,9 @@ def test_feed_times_are_exact_for_a_half_hour_zone(client):
 
 
 def test_a_cancelled_event_that_was_never_public_stays_out_of_the_feeds(client):
-    draft = event_in("Paris", datetime(2027, 5, 6, 19, 0), title="Secret draft")
-    draft.status = Status.DRAFT
-    draft.save()
+    draft = event_in(
+        "Paris", datetime(2027, 5, 6, 19, 0), title="Secret draft", status=Status.DRAFT
+    )
     services.cancel_event(event=draft)
 
     assert summaries(parse_feed(client.get("/events.ics"))) == []

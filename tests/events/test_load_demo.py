@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from events import services
 from events.models import Event, EventSeries, Registration
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,24 @@ def test_load_demo_has_the_tour_a_full_event_a_past_one_and_a_draft(client):
     statuses = sorted(berlin.registrations.values_list("status", flat=True))
     assert statuses == ["confirmed"] * 3 + ["waitlisted"] * 2
     assert len({e.timezone for e in Event.objects.all()}) == 8
+
+
+def test_load_demo_events_cancelled_by_staff_stay_public_but_drafts_do_not(client):
+    """The demo's published events were public (published_at), as if published."""
+    call_command("load_demo")
+    for event in Event.objects.all():
+        services.cancel_event(event=event)
+
+    public = sorted(
+        slug
+        for slug in Event.objects.values_list("slug", flat=True)
+        if client.get(f"/events/{slug}/").status_code == 200
+    )
+
+    assert public == sorted(
+        Event.objects.exclude(slug="seoul").values_list("slug", flat=True)
+    )
+    assert client.get("/events/seoul/").status_code == 404
 
 
 def test_create_demo_staff_prints_working_credentials(

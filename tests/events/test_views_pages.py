@@ -181,6 +181,24 @@ def test_event_page_cancelled_event_says_cancelled(client):
     assert action_text(response) == "This event has been cancelled."
 
 
+def test_event_page_cancelled_after_i_registered_says_cancelled_only(attendee_client):
+    event = EventFactory(capacity=100)
+    mine = services.register(event=event, user=attendee_client.user)
+    services.cancel_event(event=event)
+
+    response = attendee_client.get(event.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert action_text(response) == "This event has been cancelled."
+    assert buttons(response) == []
+    assert "<form" not in action_panel(response)
+    assert "re in!" not in html
+    assert "seats left" not in html
+    assert 'data-testid="seats"' not in html
+    assert reverse("events:ticket", args=[mine.ticket_code]) not in html
+
+
 def test_event_page_past_event_with_registration_has_no_cancel(attendee_client):
     event = EventFactory()
     services.register(event=event, user=attendee_client.user)
@@ -249,6 +267,33 @@ def test_event_page_of_draft_is_404_for_attendees_and_visible_to_staff(
     assert "Draft: only staff can see this page" in response.content.decode()
 
 
+def test_event_page_of_a_cancelled_draft_is_404_for_attendees_and_visible_to_staff(
+    client, admin_client
+):
+    """Cancelling a draft nobody was told of does not announce it."""
+    event = EventFactory(status=Event.Status.DRAFT)
+    services.cancel_event(event=event)
+
+    assert client.get(event.get_absolute_url()).status_code == 404
+    assert client.post(reverse("events:register", args=[event.slug])).status_code == (
+        404
+    )
+    response = admin_client.get(event.get_absolute_url())
+    assert response.status_code == 200
+    assert "This event has been cancelled." in response.content.decode()
+
+
+def test_event_page_of_an_event_cancelled_after_it_was_published_is_public(client):
+    event = EventFactory(status=Event.Status.DRAFT)
+    services.publish_event(event=event)
+    services.cancel_event(event=event)
+
+    response = client.get(event.get_absolute_url())
+
+    assert response.status_code == 200
+    assert action_text(response) == "This event has been cancelled."
+
+
 @pytest.mark.parametrize(
     ("ends_at", "shown"),
     [
@@ -302,6 +347,30 @@ def test_my_registrations_lists_upcoming_and_past_with_waitlist_position(
     assert [r.event.title for r in mine.past] == ["Over"]
     assert [r.waitlist_position for r in mine.upcoming] == [2, None]
     assert "Waitlist #2" in response.content.decode()
+
+
+def my_item(html: str, title: str) -> str:
+    """The /me/ list item of the event titled title."""
+    (item,) = [
+        li
+        for li in re.findall(r'<li class="list-group-item.*?</li>', html, re.S)
+        if f">{title}</a>" in li
+    ]
+    return item
+
+
+def test_my_registrations_shows_a_cancelled_event_as_cancelled(attendee_client):
+    event = EventFactory(title="Called off")
+    mine = services.register(event=event, user=attendee_client.user)
+    services.cancel_event(event=event)
+
+    response = attendee_client.get(reverse("events:my_registrations"))
+
+    html = response.content.decode()
+    item = my_item(html, "Called off")
+    badge = re.search(r'<span class="badge ([^"]+)">\s*(.*?)\s*</span>', item, re.S)
+    assert badge.groups() == ("text-bg-danger", "Event cancelled")
+    assert reverse("events:ticket", args=[mine.ticket_code]) not in html
 
 
 def test_my_registrations_needs_login(client):

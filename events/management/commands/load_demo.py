@@ -33,7 +33,7 @@ class DemoEvent:
     title: str = ""
     attendees: int = 0
     # The event's own language, and its title and description in it; English is
-    # added as a translation (so readers of other languages see one or the other).
+    # added as a translation (so readers of other languages see English).
     language: str = "en"
     own_title: str = ""
     own_description: str = ""
@@ -197,6 +197,8 @@ class Command(BaseCommand):
             created = event is None
             if created:
                 event = Event(slug=demo.slug, capacity=demo.capacity, **fields)
+                if demo.status == Event.Status.PUBLISHED:
+                    event.published_at = timezone.now()  # as publish_event records it
                 for language, (title, description) in texts.items():
                     event.set_current_language(language)
                     event.title, event.description = title, description
