@@ -24,7 +24,13 @@ from events import audit, emails, exports, selectors, services
 from events.admin.common import apply_each
 from events.exceptions import CapacityError
 from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
-from events.models import Event, EventSeries, Message, Registration
+from events.models import (
+    Event,
+    EventSeries,
+    Message,
+    Registration,
+    default_reminder_offsets,
+)
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
 
@@ -60,7 +66,11 @@ class EventSeriesAdmin(GuardedAdminMixin, admin.ModelAdmin):
 
 
 class EventAdminForm(TranslatableModelForm):
-    reminder_offsets = ReminderOffsetsField(label=_("Reminders (hours before)"))
+    # A declared field takes no default from the model: a new event's form would
+    # show (and submit) no reminders at all.
+    reminder_offsets = ReminderOffsetsField(
+        label=_("Reminders (hours before)"), initial=default_reminder_offsets
+    )
 
     class Meta:
         model = Event

@@ -317,3 +317,38 @@ def test_admin_change_form_shows_the_times_in_the_events_own_zone(admin_client):
     content = page.content.decode()
     assert 'name="starts_at_0" value="2099-12-04"' in content
     assert 'name="starts_at_1" value="18:00:00"' in content
+
+
+def test_admin_added_event_gets_the_default_reminders(admin_client):
+    series = EventFactory().series
+    add = reverse("admin:events_event_add")
+    shown = admin_client.get(add).context["adminform"].form
+    data = {
+        "series": series.pk,
+        "title": "Turnout Lisbon",
+        "slug": "turnout-lisbon",
+        "language": "en",
+        "description": "",
+        "city": "Lisbon",
+        "country": "PT",
+        "venue_name": "LX Factory",
+        "venue_address": "Rua Rodrigues de Faria 103\r\nLisboa",
+        "timezone": "Europe/Lisbon",
+        "starts_at_0": "2099-05-06",
+        "starts_at_1": "18:00:00",
+        "ends_at_0": "2099-05-06",
+        "ends_at_1": "21:00:00",
+        "registration_opens_at_0": "",
+        "registration_opens_at_1": "",
+        "registration_closes_at_0": "",
+        "registration_closes_at_1": "",
+        "capacity": 80,
+        "status": Event.Status.DRAFT,
+        # What the browser submits: the field as the add form shows it.
+        "reminder_offsets": shown["reminder_offsets"].value() or "",
+    }
+
+    response = admin_client.post(add, data)
+
+    assert response.status_code == 302
+    assert Event.objects.get(slug="turnout-lisbon").reminder_offsets == [1440, 120]
