@@ -415,33 +415,38 @@ def email_attendees(
     """Queues one announcement (subject and body from staff) to each confirmed attendee.
 
     key names this announcement: sending the same key again (a double click, a
-    resubmitted form) queues nothing new. Returns how many were queued now.
+    resubmitted form), even at the same moment, queues nothing new and records
+    nothing. Returns how many were queued now, and records that many by by.
     """
-    registrations = (
-        Registration.objects.filter(event=event, user__isnull=False)
-        .confirmed()
-        .select_related("user")
-    )
-    messages = [
-        outbox.for_registration(
-            registration,
-            Kind.ANNOUNCEMENT,
-            key=key,
-            context={"subject": subject, "body": body},
+    with transaction.atomic():
+        # Under the event's lock, a second send of the key waits for the first, then
+        # counts what it queued.
+        locked = _lock_event(event.pk)
+        registrations = (
+            Registration.objects.filter(event=locked, user__isnull=False)
+            .confirmed()
+            .select_related("user")
         )
-        for registration in registrations
-    ]
-    already = Message.objects.filter(
-        dedupe_key__in=[message.dedupe_key for message in messages]
-    ).count()
-    outbox.queue_ignoring_duplicates(messages)
-    queued = len(messages) - already
-    if queued:
-        audit.record(
-            by=by,
-            objects=[event],
-            message=f"Emailed {queued} confirmed attendees: {subject}",
-        )
+        messages = [
+            outbox.for_registration(
+                registration,
+                Kind.ANNOUNCEMENT,
+                key=key,
+                context={"subject": subject, "body": body},
+            )
+            for registration in registrations
+        ]
+        already = Message.objects.filter(
+            dedupe_key__in=[message.dedupe_key for message in messages]
+        ).count()
+        outbox.queue_ignoring_duplicates(messages)
+        queued = len(messages) - already
+        if queued:
+            audit.record(
+                by=by,
+                objects=[event],
+                message=f"Emailed {queued} confirmed attendees: {subject}",
+            )
     return queued
 
 
