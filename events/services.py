@@ -14,10 +14,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -287,10 +289,7 @@ def _set_status(event: Event, status: str, *, by, message: str) -> Event:
     return locked
 
 
-def duplicate_title(event: Event, city: str) -> str:
-    """The copy's title in the event's own language: the old city's name replaced."""
-    title = event.safe_translation_getter("title", language_code=event.language) or ""
-    return title.replace(event.city, city) if event.city else title
+SLUG_ATTEMPTS = 10
 
 
 def duplicate_event(
@@ -310,8 +309,9 @@ def duplicate_event(
     Title and description (in every language they exist in), capacity, reminders,
     language and series are copied; the old city's name in the titles becomes the
     new one, unless title gives the copy's title in the event's own language. The
-    copy gets a new, unique slug and no registrations. Raises ValidationError when
-    the copy is not a valid event.
+    copy gets a new, unique slug (two copies made at the same moment get two) and no
+    registrations. Raises ValidationError, creating nothing, when the copy is not a
+    valid event in every one of its languages.
     """
     copy = Event(
         series=event.series,
@@ -327,24 +327,72 @@ def duplicate_event(
         reminder_offsets=list(event.reminder_offsets),
         status=Event.Status.DRAFT,
     )
+    languages = []
     for text in event.translations.all():
         copy.set_current_language(text.language_code)
         copy.title = text.title.replace(event.city, city) if event.city else text.title
         copy.description = text.description
+        languages.append(text.language_code)
     copy.set_current_language(event.language)
     if title:
         copy.title = title
-    copy.slug = _free_slug(f"{copy.title} {starts_at:%Y-%m-%d}")
-    copy.full_clean()
-    copy.save()
-    audit.record(
-        by=by, objects=[copy], message=f"Copied from {event.slug}.", flag=audit.ADDITION
-    )
+    slug_base = slugify(f"{copy.title} {starts_at:%Y-%m-%d}")[:90] or "event"
+    copy.slug = slug_base  # a valid placeholder: the database gives the real one
+    copy.full_clean(validate_unique=False)
+    _validate_texts(copy, languages)
+    with transaction.atomic():
+        _save_under_a_free_slug(copy, slug_base)
+        audit.record(
+            by=by,
+            objects=[copy],
+            message=f"Copied from {event.slug}.",
+            flag=audit.ADDITION,
+        )
     return copy
 
 
-def _free_slug(text: str) -> str:
-    base = slugify(text)[:90] or "event"
+def _validate_texts(event: Event, languages: list[str]) -> None:
+    """Raises ValidationError when a text of event is invalid in any of the languages
+    (a title the new city's name made too long), saying which language."""
+    errors: dict[str, list[str]] = {}
+    for code in languages:
+        text = event.get_translation(code)
+        try:
+            text.full_clean(exclude=["master"], validate_unique=False)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(
+                    _("The copy's %(field)s in %(language)s: %(error)s")
+                    % {
+                        "field": text._meta.get_field(field).verbose_name,
+                        "language": get_language_info(code)["name_translated"],
+                        "error": message,
+                    }
+                    for message in messages
+                )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _save_under_a_free_slug(event: Event, base: str) -> None:
+    """Saves the new event under base, or base-2, base-3 ...: the first no other event
+    has. When another event takes that slug at the same moment, the unique index
+    refuses the second insert and the next free one is tried."""
+    for attempt in range(SLUG_ATTEMPTS):
+        event.slug = _free_slug(base)
+        try:
+            with transaction.atomic():  # a savepoint: a refused insert undoes itself
+                event.save()
+        except IntegrityError:
+            taken = Event.objects.filter(slug=event.slug).exists()
+            if not taken or attempt == SLUG_ATTEMPTS - 1:
+                raise
+            event.pk = None
+        else:
+            return
+
+
+def _free_slug(base: str) -> str:
     slug, n = base, 2
     while Event.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1

@@ -13,6 +13,7 @@ import queue
 import threading
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
@@ -21,7 +22,7 @@ from django.db import connection
 from django.db.models.query import QuerySet
 
 from events import exceptions, services
-from events.models import Message, Registration
+from events.models import Event, Message, Registration
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import at_the_door, make_volunteer
 
@@ -412,6 +413,46 @@ def test_check_in_at_two_doors_without_the_guard_records_two_firsts(
 
 
 # Staff at the same moment ------------------------------------------------------------
+def test_two_staff_duplicating_at_once_get_two_drafts_with_their_own_slugs():
+    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
+    inserts = []
+
+    def count_inserts(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "events_event" ('):
+            inserts.append(sql)
+        return execute(sql, params, many, context)
+
+    def duplicate(by):
+        with connection.execute_wrapper(count_inserts):
+            return services.duplicate_event(
+                event=event,
+                city="Tokyo",
+                country="JP",
+                timezone_name="Asia/Tokyo",
+                starts_at=datetime(2099, 4, 1, 9, 0, tzinfo=UTC),
+                venue_name="Shibuya Hall",
+                venue_address="1-1 Shibuya, Tokyo",
+                by=by,
+            )
+
+    staff = [UserFactory(is_staff=True) for _ in "ab"]
+    results, errors = race(
+        [lambda by=by: duplicate(by) for by in staff],
+        all_at_once=True,
+        table="events_event",
+    )
+
+    assert errors == [None, None]
+    assert sorted(copy.slug for copy in results) == [
+        "turnout-tokyo-2099-04-01",
+        "turnout-tokyo-2099-04-01-2",
+    ]
+    assert Event.objects.filter(status=Event.Status.DRAFT).count() == 2
+    # Both found the slug free before either wrote it: one insert collided (the
+    # unique index decided) and was made again under the next free slug.
+    assert len(inserts) == 3
+
+
 def _announce_twice_at_once():
     """Staff's "send" reaches the server twice at once (a double click); both
     requests read the outbox before either writes (the gate on events_message)."""
