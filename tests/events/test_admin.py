@@ -319,6 +319,45 @@ def test_admin_change_form_shows_the_times_in_the_events_own_zone(admin_client):
     assert 'name="starts_at_1" value="18:00:00"' in content
 
 
+def test_admin_saving_an_untouched_event_tells_nobody_and_keeps_the_sequence(
+    admin_client,
+):
+    # The browser sends a textarea's line breaks as \r\n; the stored address has \n.
+    event = EventFactory(venue_address="800 Howard St\nSan Francisco, CA 94103")
+    services.register(event=event, user=UserFactory())
+    queued = list(Message.objects.values_list("pk", flat=True))
+
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(
+            event, venue_address="800 Howard St\r\nSan Francisco, CA 94103"
+        ),
+    )
+
+    assert response.status_code == 302
+    assert list(Message.objects.values_list("pk", flat=True)) == queued
+    event.refresh_from_db()
+    assert (event.sequence, event.venue_address) == (
+        0,
+        "800 Howard St\nSan Francisco, CA 94103",
+    )
+
+
+def test_admin_records_what_changed_once(admin_client, admin_user):
+    from django.contrib.admin.models import LogEntry
+
+    event = EventFactory(capacity=5)
+
+    admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, capacity=6, venue_name="A bigger hall"),
+    )
+
+    (entry,) = LogEntry.objects.filter(object_id=str(event.pk))
+    assert entry.user == admin_user
+    assert entry.get_change_message() == "Changed Venue and Capacity."
+
+
 def test_admin_added_event_gets_the_default_reminders(admin_client):
     series = EventFactory().series
     add = reverse("admin:events_event_add")
