@@ -28,6 +28,7 @@ from django.utils import timezone, translation
 
 from events import emails
 from events.models import Event, Message, Registration
+from events.rules import reminder_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -286,6 +287,7 @@ def _claim(ids: Sequence[int], now: datetime) -> list[Message]:
     return claimed
 
 
+NOT_PUBLISHED = "The event was no longer published when this could be sent."
 ERASED_RECIPIENT = (
     "The recipient's account was deleted, or their data erased, "
     "before this could be sent."
@@ -296,7 +298,9 @@ def skip_reason(message: Message, now: datetime) -> str:
     """Why the message is no longer true or worth sending, or "" when it is.
 
     Checked when it is sent, so a confirmation held up by a mail-server outage is
-    not delivered after the registration or the event was cancelled.
+    not delivered after the registration or the event was cancelled, nor a
+    reminder (rules.reminder_refusal, the scan's own rule) or a change notice after
+    the event went back to draft.
     """
     if not message.to_email or (
         message.user_id is None and message.kind != Kind.ACCOUNT
@@ -308,17 +312,18 @@ def skip_reason(message: Message, now: datetime) -> str:
     registration = message.registration
     if message.kind == Kind.CITY_NEWS:
         if message.event.status != Event.Status.PUBLISHED:
-            return "The event was no longer published when this could be sent."
+            return NOT_PUBLISHED
         if now >= message.event.starts_at:
             return "The event had started before this could be sent."
         return ""
     if registration is None:
         return ""
+    if message.kind == Kind.REMINDER:
+        return reminder_refusal(registration, at=now)
     event = message.event
     if message.kind in (
         Kind.CONFIRMED,
         Kind.PROMOTED,
-        Kind.REMINDER,
         Kind.EVENT_CHANGED,
         Kind.ANNOUNCEMENT,
     ):
@@ -326,16 +331,14 @@ def skip_reason(message: Message, now: datetime) -> str:
             return "The event was cancelled before this could be sent."
         if registration.status == Registration.Status.CANCELLED:
             return "The registration was cancelled before this could be sent."
+    if message.kind == Kind.EVENT_CHANGED and event.status != Event.Status.PUBLISHED:
+        # As update_event_details tells nobody of a change to an unpublished event.
+        return NOT_PUBLISHED
     if (
         message.kind == Kind.WAITLISTED
         and registration.status != Registration.Status.WAITLISTED
     ):
         return "No longer on the waitlist when this could be sent."
-    if message.kind == Kind.REMINDER:
-        if now >= event.starts_at:
-            return "The event had started before the reminder could be sent."
-        if message.user and not message.user.email_reminders:
-            return "The attendee turned reminders off."
     return ""
 
 

@@ -16,6 +16,7 @@ from django.db.models.functions import Cast, Concat
 
 from events import outbox
 from events.models import Event, Message, Registration
+from events.rules import reminder_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -60,14 +61,15 @@ def _label(minutes: int) -> str:
 def dispatch(*, now: datetime) -> Dispatched:
     """Queues the reminders that are due at now, once each; records what it skips.
 
-    Who gets one: confirmed attendees who want reminders and were confirmed by the
-    reminder's due time (someone confirmed the same day gets no "1 day before"). An
-    event is reminded of only while it is published and has not started. When beat
+    Who gets one is rules.reminder_refusal's to say, at the reminder's due time:
+    confirmed attendees who want reminders and were confirmed by then (someone
+    confirmed the same day gets no "1 day before"), of a published event. When beat
     or the workers were down and several reminders of one event fell due, only the
     one nearest the start goes out; the others are recorded as skipped with the
     reason, as are those whose event started before they could be sent.
     """
     result = Dispatched()
+    # Narrowed to events the rule can accept: published, in the reminders' reach.
     events = Event.objects.filter(
         status=Event.Status.PUBLISHED,
         starts_at__gt=now - LOOKBACK,
@@ -102,6 +104,8 @@ def dispatch(*, now: datetime) -> Dispatched:
 
 
 def _claim(event: Event, minutes: int, *, reason: str, result: Dispatched) -> None:
+    """Queues (or, with a reason, records as skipped) the reminder minutes before
+    event for each registration rules.reminder_refusal accepts at its due time."""
     due = due_at(event, minutes)
     key_suffix = f":reminder:{minutes}"
     already = Message.objects.filter(
@@ -112,15 +116,18 @@ def _claim(event: Event, minutes: int, *, reason: str, result: Dispatched) -> No
             output_field=CharField(),
         )
     )
+    # The query only narrows (the rule accepts no one unconfirmed); the rule decides.
     candidates = (
-        Registration.objects.filter(event=event, confirmed_at__lte=due)
+        Registration.objects.filter(event=event)
         .confirmed()
-        .filter(user__email_reminders=True)
         .exclude(Exists(already))
         .select_related("user")
     )
     messages = []
     for registration in candidates.iterator(chunk_size=2000):
+        registration.event = event
+        if reminder_refusal(registration, at=due):
+            continue
         message = outbox.for_registration(
             registration,
             Kind.REMINDER,

@@ -10,7 +10,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from events import exceptions
-from events.models import Event
+from events.models import Event, Registration
 from events.templatetags.turnout import zoned
 
 
@@ -46,6 +46,34 @@ def registration_refusal(event: Event, *, now) -> exceptions.RegistrationError |
     if event.registration_closes_at and now >= event.registration_closes_at:
         return exceptions.RegistrationClosed()
     return None
+
+
+def reminder_refusal(registration: Registration, *, at: datetime) -> str:
+    """Why the attendee of registration gets no reminder of its event at the moment
+    at, or "" when they do: the one rule of the scan that queues reminders (at: when
+    the reminder fell due) and of delivery, which asks again when it sends (at: now),
+    so a reminder queued before a change that rules it out is skipped.
+
+    A reminder is for an event that is published (not taken back to draft, not
+    cancelled) and has not started, to an attendee confirmed by then who wants
+    reminders. Reads the registration's event and user.
+    """
+    event, user = registration.event, registration.user
+    if event.status == Event.Status.CANCELLED:
+        return "The event was cancelled before this could be sent."
+    if event.status != Event.Status.PUBLISHED:
+        return "The event was no longer published when this could be sent."
+    if registration.status == Registration.Status.CANCELLED:
+        return "The registration was cancelled before this could be sent."
+    if registration.status != Registration.Status.CONFIRMED or not (
+        registration.confirmed_at and registration.confirmed_at <= at
+    ):
+        return "Not confirmed when this reminder was due."
+    if at >= event.starts_at:
+        return "The event had started before the reminder could be sent."
+    if user is None or not user.email_reminders:
+        return "The attendee turned reminders off."
+    return ""
 
 
 def capacity_refusal(

@@ -23,9 +23,15 @@ from config.admin_guards import GuardedAdminMixin
 from events import audit, emails, exports, selectors, services
 from events.admin.common import apply_each
 from events.dashboard import fill_percent
-from events.exceptions import CapacityError
+from events.exceptions import TurnoutError
 from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
-from events.models import Event, EventSeries, Message, Registration
+from events.models import (
+    Event,
+    EventSeries,
+    Message,
+    Registration,
+    default_reminder_offsets,
+)
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
 
@@ -61,7 +67,11 @@ class EventSeriesAdmin(GuardedAdminMixin, admin.ModelAdmin):
 
 
 class EventAdminForm(TranslatableModelForm):
-    reminder_offsets = ReminderOffsetsField(label=_("Reminders (hours before)"))
+    # A declared field takes no default from the model: a new event's form would
+    # show (and submit) no reminders at all.
+    reminder_offsets = ReminderOffsetsField(
+        label=_("Reminders (hours before)"), initial=default_reminder_offsets
+    )
 
     class Meta:
         model = Event
@@ -256,58 +266,39 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
         )
 
     def save_model(self, request, obj, form, change):
-        """Saves the event. Capacity, time and venue, and cancelling go through their
-        services (under the event's lock, telling attendees); the rest is saved here."""
+        """Saves the event: a new one here (published through the service, so the
+        city's followers are told); an edit through services.change_event, which
+        routes each changed field to its service and records the change."""
         if not change:
             publish = obj.status == Event.Status.PUBLISHED
-            if publish:  # through the service: followers of the city are told
+            if publish:
                 obj.status = Event.Status.DRAFT
             obj.save()
             if publish:
                 services.publish_event(event=obj, by=request.user)
             return
-        # Status changes go through their services too (publish, unpublish, cancel).
-        through_services = {
-            "id",
-            "capacity",
-            "sequence",
-            "status",
-            *services.DETAIL_FIELDS,
-        }
-        new_status = (
-            form.cleaned_data["status"] if "status" in form.changed_data else None
-        )
-        other_fields = [
-            f.name for f in obj._meta.concrete_fields if f.name not in through_services
-        ]
-        obj.save(update_fields=other_fields)
-        details = {
-            name: form.cleaned_data[name]
-            for name in services.DETAIL_FIELDS
-            if name in form.changed_data
-        }
-        if details:
-            try:
-                services.update_event_details(event=obj, **details)
-            except ValidationError as error:
-                messages.error(request, "; ".join(error.messages))
-            else:
-                messages.info(request, _("Attendees are being told about the change."))
-        if "capacity" in form.changed_data:
-            try:
-                services.set_capacity(event=obj, capacity=form.cleaned_data["capacity"])
-            except CapacityError as error:
-                messages.error(request, error.message)
-        if new_status == Event.Status.CANCELLED:
-            services.cancel_event(event=obj)
-            messages.info(
-                request, _("The event is cancelled; attendees are being told.")
+        try:
+            done = services.change_event(
+                event=obj,
+                changes={name: form.cleaned_data[name] for name in form.changed_data},
+                actor=request.user,
             )
-        elif new_status == Event.Status.PUBLISHED:
-            services.publish_event(event=obj, by=request.user)
-        elif new_status == Event.Status.DRAFT:
-            services.unpublish_event(event=obj, by=request.user)
+        except ValidationError as error:
+            messages.error(request, "; ".join(error.messages))
+        except TurnoutError as error:
+            messages.error(request, error.message)
+        else:
+            if done.attendees_told:
+                messages.info(request, _("Attendees are being told about the change."))
+            if done.cancelled:
+                messages.info(
+                    request, _("The event is cancelled; attendees are being told.")
+                )
         obj.refresh_from_db()
+
+    def log_change(self, request, obj, message):
+        """Nothing: services.change_event has recorded the change, by whom."""
+        return None
 
     # Actions: each calls a service ------------------------------------------------
     def _each(self, request, queryset, service, done):
@@ -358,8 +349,7 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
         for event in events:
             if event.status == Event.Status.CANCELLED:
                 continue
-            services.cancel_event(event=event)
-            audit.record(by=request.user, objects=[event], message="Cancelled.")
+            services.cancel_event(event=event, by=request.user)
             count += 1
         self.message_user(
             request,

@@ -317,3 +317,77 @@ def test_admin_change_form_shows_the_times_in_the_events_own_zone(admin_client):
     content = page.content.decode()
     assert 'name="starts_at_0" value="2099-12-04"' in content
     assert 'name="starts_at_1" value="18:00:00"' in content
+
+
+def test_admin_saving_an_untouched_event_tells_nobody_and_keeps_the_sequence(
+    admin_client,
+):
+    # The browser sends a textarea's line breaks as \r\n; the stored address has \n.
+    event = EventFactory(venue_address="800 Howard St\nSan Francisco, CA 94103")
+    services.register(event=event, user=UserFactory())
+    queued = list(Message.objects.values_list("pk", flat=True))
+
+    response = admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(
+            event, venue_address="800 Howard St\r\nSan Francisco, CA 94103"
+        ),
+    )
+
+    assert response.status_code == 302
+    assert list(Message.objects.values_list("pk", flat=True)) == queued
+    event.refresh_from_db()
+    assert (event.sequence, event.venue_address) == (
+        0,
+        "800 Howard St\nSan Francisco, CA 94103",
+    )
+
+
+def test_admin_records_what_changed_once(admin_client, admin_user):
+    from django.contrib.admin.models import LogEntry
+
+    event = EventFactory(capacity=5)
+
+    admin_client.post(
+        reverse("admin:events_event_change", args=[event.pk]),
+        change_form_data(event, capacity=6, venue_name="A bigger hall"),
+    )
+
+    (entry,) = LogEntry.objects.filter(object_id=str(event.pk))
+    assert entry.user == admin_user
+    assert entry.get_change_message() == "Changed Venue and Capacity."
+
+
+def test_admin_added_event_gets_the_default_reminders(admin_client):
+    series = EventFactory().series
+    add = reverse("admin:events_event_add")
+    shown = admin_client.get(add).context["adminform"].form
+    data = {
+        "series": series.pk,
+        "title": "Turnout Lisbon",
+        "slug": "turnout-lisbon",
+        "language": "en",
+        "description": "",
+        "city": "Lisbon",
+        "country": "PT",
+        "venue_name": "LX Factory",
+        "venue_address": "Rua Rodrigues de Faria 103\r\nLisboa",
+        "timezone": "Europe/Lisbon",
+        "starts_at_0": "2099-05-06",
+        "starts_at_1": "18:00:00",
+        "ends_at_0": "2099-05-06",
+        "ends_at_1": "21:00:00",
+        "registration_opens_at_0": "",
+        "registration_opens_at_1": "",
+        "registration_closes_at_0": "",
+        "registration_closes_at_1": "",
+        "capacity": 80,
+        "status": Event.Status.DRAFT,
+        # What the browser submits: the field as the add form shows it.
+        "reminder_offsets": shown["reminder_offsets"].value() or "",
+    }
+
+    response = admin_client.post(add, data)
+
+    assert response.status_code == 302
+    assert Event.objects.get(slug="turnout-lisbon").reminder_offsets == [1440, 120]

@@ -600,3 +600,64 @@ def test_registrations_on_the_event_page_need_view_registration(client):
     assert "Ada Lovelace" not in page.content.decode()
     preview = client.get(reverse("admin:events_message_preview"))
     assert preview.status_code == 403
+
+
+def duplicate_to(client, event, **fields):
+    day = (timezone.now() + timedelta(days=30)).date()
+    form = {
+        "confirm": "yes",
+        "title": "",
+        "city": "Paris",
+        "country": "FR",
+        "timezone": "Europe/Paris",
+        "starts_at_0": day.isoformat(),
+        "starts_at_1": "19:00:00",
+        "venue_name": "Station F",
+        "venue_address": "5 Parvis Alan Turing, Paris",
+    }
+    return act(client, events_url(), "duplicate", [event], **{**form, **fields})
+
+
+def test_duplicate_checks_the_title_in_every_language_and_creates_nothing(
+    admin_client,
+):
+    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
+    event.set_current_language("fr")
+    event.title = "Turnout San Francisco : " + "x" * 170  # 194 of 200 characters
+    event.save()
+
+    response = duplicate_to(admin_client, event, city="Saint-Rémy-de-Provence")
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {
+        "title": [
+            "The copy's title in French: Ensure this value has at most 200 "
+            "characters (it has 203)."
+        ]
+    }
+    assert Event.objects.count() == 1
+
+
+def test_duplicate_that_fails_at_its_last_step_leaves_no_draft(
+    admin_client, monkeypatch
+):
+    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    # The audit record is written last: when it fails, the copy goes with it.
+    monkeypatch.setattr(LogEntry.objects, "log_actions", broken)
+    with pytest.raises(RuntimeError):
+        duplicate_to(admin_client, event)
+
+    assert list(Event.objects.values_list("pk", flat=True)) == [event.pk]
+
+
+def test_duplicate_records_the_copy_once(admin_client, admin_user):
+    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
+
+    duplicate_to(admin_client, event)
+
+    copy = Event.objects.exclude(pk=event.pk).get()
+    assert logged(copy) == [f"Copied from {event.slug}."]

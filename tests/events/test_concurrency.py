@@ -1,7 +1,8 @@
 """Races against real PostgreSQL: many threads, each with its own connection.
 
 Every race runs behind a write gate: a separate connection holds the registrations
-table in EXCLUSIVE mode (reads pass, inserts and updates wait) until every racing
+table (or the one the race writes) in EXCLUSIVE mode (reads pass, inserts and
+updates wait) until every racing
 thread is blocked on a lock. So each thread has read whatever it reads before anyone
 writes: the worst interleaving, on purpose. With the event row lock the services
 serialise anyway; without it (the control) every reader sees the same empty room and
@@ -12,14 +13,16 @@ import queue
 import threading
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.db.models.query import QuerySet
 
 from events import exceptions, services
-from events.models import Registration
+from events.models import Event, Message, Registration
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import at_the_door, make_volunteer
 
@@ -78,11 +81,11 @@ def _wait_for_lock_waiters(monitor, expected: int, finished=lambda: 0) -> None:
 
 
 @contextmanager
-def write_gate(expected_waiters: int):
-    """Blocks writes to registrations; `release()` waits for the waiters, then opens."""
+def write_gate(expected_waiters: int, table: str = "events_registration"):
+    """Blocks writes to table; `release()` waits for the waiters, then opens."""
     with _raw_connection() as gate, _raw_connection() as monitor:
         gate.execute("BEGIN")
-        gate.execute("LOCK TABLE events_registration IN EXCLUSIVE MODE")
+        gate.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
 
         def release(finished):
             try:
@@ -93,8 +96,9 @@ def write_gate(expected_waiters: int):
         yield release
 
 
-def race(calls, *, all_at_once=False):
-    """Runs every call from its own thread pool, all released together behind the gate.
+def race(calls, *, all_at_once=False, table="events_registration"):
+    """Runs every call from its own thread pool, all released together behind the gate
+    on writes to table.
 
     Returns (results, errors) in call order. PostgreSQL's connection limit bounds how
     many run at the very same moment, the rest follow as threads free up; with
@@ -131,7 +135,7 @@ def race(calls, *, all_at_once=False):
         finally:
             connection.close()
 
-    with write_gate(expected_waiters=threads) as release:
+    with write_gate(expected_waiters=threads, table=table) as release:
         pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
         for thread in pool:
             thread.start()
@@ -406,3 +410,86 @@ def test_check_in_at_two_doors_without_the_guard_records_two_firsts(
     registration, results = _two_doors_at_once()
 
     assert [result.first for result in results] == [True, True]
+
+
+# Staff at the same moment ------------------------------------------------------------
+def test_two_staff_duplicating_at_once_get_two_drafts_with_their_own_slugs():
+    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
+    inserts = []
+
+    def count_inserts(execute, sql, params, many, context):
+        if sql.startswith('INSERT INTO "events_event" ('):
+            inserts.append(sql)
+        return execute(sql, params, many, context)
+
+    def duplicate(by):
+        with connection.execute_wrapper(count_inserts):
+            return services.duplicate_event(
+                event=event,
+                city="Tokyo",
+                country="JP",
+                timezone_name="Asia/Tokyo",
+                starts_at=datetime(2099, 4, 1, 9, 0, tzinfo=UTC),
+                venue_name="Shibuya Hall",
+                venue_address="1-1 Shibuya, Tokyo",
+                by=by,
+            )
+
+    staff = [UserFactory(is_staff=True) for _ in "ab"]
+    results, errors = race(
+        [lambda by=by: duplicate(by) for by in staff],
+        all_at_once=True,
+        table="events_event",
+    )
+
+    assert errors == [None, None]
+    assert sorted(copy.slug for copy in results) == [
+        "turnout-tokyo-2099-04-01",
+        "turnout-tokyo-2099-04-01-2",
+    ]
+    assert Event.objects.filter(status=Event.Status.DRAFT).count() == 2
+    # Both found the slug free before either wrote it: one insert collided (the
+    # unique index decided) and was made again under the next free slug.
+    assert len(inserts) == 3
+
+
+def _announce_twice_at_once():
+    """Staff's "send" reaches the server twice at once (a double click); both
+    requests read the outbox before either writes (the gate on events_message)."""
+    event = EventFactory(capacity=5)
+    for _ in range(3):
+        services.register(event=event, user=UserFactory())
+    staff = UserFactory(is_staff=True)
+
+    def announce():
+        return services.email_attendees(
+            event=event, subject="Doors at 5:30", body="Hi", key="k-once", by=staff
+        )
+
+    results, errors = race(
+        [announce, announce], all_at_once=True, table="events_message"
+    )
+    assert errors == [None, None]
+    records = LogEntry.objects.filter(object_id=str(event.pk)).values_list(
+        "change_message", flat=True
+    )
+    queued = Message.objects.filter(kind=Message.Kind.ANNOUNCEMENT).count()
+    return sorted(results), list(records), queued
+
+
+def test_email_attendees_sent_twice_at_once_counts_and_records_once():
+    results, records, queued = _announce_twice_at_once()
+
+    assert (results, records, queued) == (
+        [0, 3],
+        ["Emailed 3 confirmed attendees: Doors at 5:30"],
+        3,
+    )
+
+
+def test_email_attendees_twice_at_once_without_the_lock_counts_twice(no_row_locks):
+    """Control: unlocked, both requests count an empty outbox, so both report and
+    record the three emails (the unique key still stops a second copy)."""
+    results, records, queued = _announce_twice_at_once()
+
+    assert (results, len(records), queued) == ([3, 3], 2, 3)

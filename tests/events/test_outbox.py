@@ -378,3 +378,20 @@ def test_prune_deletes_only_the_old_finished_log(settings):
     assert outbox.prune(now=now) == len(gone)
 
     assert sorted(Message.objects.values_list("pk", flat=True)) == sorted(kept)
+
+
+def test_change_notice_queued_before_the_event_went_back_to_draft_is_not_sent(
+    mailbox,
+):
+    event = EventFactory()
+    services.register(event=event, user=UserFactory())
+    mailbox()
+    services.update_event_details(event=event, venue_name="Somewhere else")
+    services.unpublish_event(event=event)
+
+    assert len(mailbox()) == 1  # the confirmation, sent before
+    notice = Message.objects.get(kind=Kind.EVENT_CHANGED)
+    assert (notice.status, notice.last_error) == (
+        Status.SKIPPED,
+        "The event was no longer published when this could be sent.",
+    )

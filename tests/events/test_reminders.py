@@ -258,3 +258,52 @@ def test_two_dispatchers_without_the_unique_claim_double_up(monkeypatch):
     event = event_starting_in(timedelta(hours=20))
     RegistrationFactory.create_batch(50, event=event)
     assert _two_dispatchers_at_once(event) == 100
+
+
+def test_reminder_queued_before_the_event_went_back_to_draft_is_not_sent(mailbox):
+    event = event_starting_in(timedelta(hours=20))
+    RegistrationFactory(event=event)
+    assert reminders.dispatch(now=timezone.now()).queued == 1
+    services.unpublish_event(event=event)
+
+    assert mailbox() == []
+    (row,) = reminder_rows()
+    assert (row.status, row.last_error) == (
+        Status.SKIPPED,
+        "The event was no longer published when this could be sent.",
+    )
+
+
+def _make_it(what, registration):
+    event = registration.event
+    if what == "draft":
+        Event.objects.filter(pk=event.pk).update(status=Event.Status.DRAFT)
+    elif what == "event cancelled":
+        Event.objects.filter(pk=event.pk).update(status=Event.Status.CANCELLED)
+    elif what == "registration cancelled":
+        Registration.objects.filter(pk=registration.pk).update(
+            status=Registration.Status.CANCELLED, cancelled_at=timezone.now()
+        )
+    else:
+        registration.user.email_reminders = False
+        registration.user.save()
+
+
+@pytest.mark.parametrize(
+    "what", ["draft", "event cancelled", "registration cancelled", "opted out"]
+)
+def test_scan_and_delivery_refuse_the_same_reminders(what, mailbox):
+    """One rule: what the scan does not queue, delivery does not send."""
+    before = RegistrationFactory(event=event_starting_in(timedelta(hours=20)))
+    _make_it(what, before)
+    assert reminders.dispatch(now=timezone.now()).queued == 0
+    assert not reminder_rows(registration=before).exists()
+
+    after = RegistrationFactory(event=event_starting_in(timedelta(hours=20)))
+    assert reminders.dispatch(now=timezone.now()).queued == 1
+    _make_it(what, after)
+
+    assert mailbox() == []
+    assert list(reminder_rows().values_list("registration", "status")) == [
+        (after.pk, Status.SKIPPED)
+    ]

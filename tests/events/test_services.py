@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from events import exceptions, services
-from events.models import Event, Registration
+from events.models import Event, Message, Registration
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -272,3 +272,128 @@ def test_database_refuses_negative_capacity():
     event = EventFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         Event.objects.filter(pk=event.pk).update(capacity=-1)
+
+
+def change_log(event) -> list[str]:
+    from django.contrib.admin.models import LogEntry
+
+    return [
+        entry.get_change_message()
+        for entry in LogEntry.objects.filter(object_id=str(event.pk)).order_by("pk")
+    ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "800 Howard St\r\nSan Francisco",
+        "800 Howard St\rSan Francisco",
+        "  800 Howard St \nSan Francisco\n",
+    ],
+)
+def test_update_event_details_ignores_changes_nobody_would_notice(typed):
+    event = EventFactory(venue_address="800 Howard St\nSan Francisco")
+    registration = services.register(event=event, user=UserFactory())
+
+    services.update_event_details(event=event, venue_address=typed)
+
+    event.refresh_from_db()
+    assert (event.sequence, event.venue_address) == (
+        0,
+        "800 Howard St\nSan Francisco",
+    )
+    assert list(
+        Message.objects.filter(registration=registration).values_list("kind", flat=True)
+    ) == [Message.Kind.CONFIRMED]
+
+
+def test_update_event_details_stores_a_new_address_with_plain_line_breaks():
+    event = EventFactory(venue_address="800 Howard St\nSan Francisco")
+
+    services.update_event_details(event=event, venue_address="1 Main St\r\nOakland")
+
+    event.refresh_from_db()
+    assert (event.sequence, event.venue_address) == (1, "1 Main St\nOakland")
+
+
+def test_change_event_sends_each_field_through_its_service_and_records_it():
+    staff = UserFactory(is_staff=True)
+    event = EventFactory(capacity=1)
+    confirmed, waiting = (
+        services.register(event=event, user=UserFactory()) for _ in "ab"
+    )
+    event.title = "Renamed"
+
+    change = services.change_event(
+        event=event,
+        changes={
+            "title": "Renamed",
+            "venue_address": "1 Main St\r\nOakland",
+            "capacity": 2,
+            "status": Event.Status.CANCELLED,
+        },
+        actor=staff,
+    )
+
+    event.refresh_from_db()
+    assert (event.title, event.venue_address, event.capacity, event.status) == (
+        "Renamed",
+        "1 Main St\nOakland",
+        2,
+        Event.Status.CANCELLED,
+    )
+    assert (change.attendees_told, change.cancelled) == (True, True)
+    assert Registration.objects.get(pk=waiting.pk).status == Status.CONFIRMED
+    assert list(
+        Message.objects.filter(registration=confirmed)
+        .order_by("pk")
+        .values_list("kind", flat=True)
+    ) == [
+        Message.Kind.CONFIRMED,
+        Message.Kind.EVENT_CHANGED,
+        Message.Kind.EVENT_CANCELLED,
+    ]
+    assert change_log(event) == [
+        "Changed Title, Venue address, Capacity and Status.",
+        "Cancelled.",
+    ]
+
+
+def test_change_event_with_nothing_noticeable_changes_and_records_nothing():
+    event = EventFactory(venue_address="800 Howard St\nSan Francisco")
+
+    change = services.change_event(
+        event=event,
+        changes={"venue_address": "800 Howard St\r\nSan Francisco"},
+        actor=UserFactory(is_staff=True),
+    )
+
+    event.refresh_from_db()
+    assert (change.attendees_told, event.sequence, change_log(event)) == (
+        False,
+        0,
+        [],
+    )
+
+
+def test_change_event_refused_changes_nothing():
+    event = EventFactory(capacity=5, title="Before")
+    for _ in range(3):
+        services.register(event=event, user=UserFactory())
+    event.title = "After"
+
+    with pytest.raises(exceptions.CapacityError):
+        services.change_event(
+            event=event,
+            changes={"title": "After", "venue_name": "Elsewhere", "capacity": 2},
+            actor=None,
+        )
+
+    event = Event.objects.get(pk=event.pk)
+    assert (event.title, event.venue_name, event.capacity, event.sequence) == (
+        "Before",
+        "Moscone Center West",
+        5,
+        0,
+    )
+    assert not Message.objects.filter(kind=Message.Kind.EVENT_CHANGED).exists()
