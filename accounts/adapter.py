@@ -1,10 +1,12 @@
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+
+from config import site
 
 
 @dataclass(frozen=True)
@@ -16,17 +18,8 @@ class PublicSite:
 
 
 def public_site() -> PublicSite:
-    """Our public address (TURNOUT_SITE_URL), whatever Host header a request came
-    with: a Host a client chose must never appear in a link we email."""
-    return PublicSite(domain=urlsplit(settings.SITE_URL).netloc, name="Turnout")
-
-
-def public_url(url: str) -> str:
-    """The same link (path, query, fragment) on our public address."""
-    from events.emails import absolute
-
-    parts = urlsplit(url)
-    return absolute(urlunsplit(("", "", parts.path, parts.query, parts.fragment)))
+    """Our public address (config.site), whatever Host header a request came with."""
+    return PublicSite(domain=site.domain(), name="Turnout")
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -45,12 +38,12 @@ class AccountAdapter(DefaultAccountAdapter):
         # The one link allauth builds with no adapter hook: the sign-up link in the
         # "no account with this address" email.
         if "signup_url" in ctx:
-            ctx["signup_url"] = public_url(ctx["signup_url"])
+            ctx["signup_url"] = site.on_site(ctx["signup_url"])
         rendered = self.render_mail(template_prefix, email, ctx)
         outbox.queue_account_email(rendered, to_email=email)
 
     def get_reset_password_from_key_url(self, key):
-        return public_url(super().get_reset_password_from_key_url(key))
+        return site.on_site(super().get_reset_password_from_key_url(key))
 
     def send_account_already_exists_mail(self, email):
         """Tells the owner of a known address that someone tried to sign up with it
@@ -60,8 +53,8 @@ class AccountAdapter(DefaultAccountAdapter):
             "account/email/account_already_exists",
             email,
             {
-                "signup_url": public_url(reverse("account_signup")),
-                "password_reset_url": public_url(reverse("account_reset_password")),
+                "signup_url": site.on_site(reverse("account_signup")),
+                "password_reset_url": site.on_site(reverse("account_reset_password")),
             },
         )
 
@@ -71,7 +64,9 @@ class AccountAdapter(DefaultAccountAdapter):
         So someone who signs up on a laptop to register for an event, then opens the
         email on a phone, still lands on that event after confirming.
         """
-        url = public_url(super().get_email_confirmation_url(request, emailconfirmation))
+        url = site.on_site(
+            super().get_email_confirmation_url(request, emailconfirmation)
+        )
         next_url = request and (request.POST.get("next") or request.GET.get("next"))
         if next_url and url_has_allowed_host_and_scheme(
             next_url,

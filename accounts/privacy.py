@@ -39,8 +39,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from cities.models import CitySubscription
 from events import exceptions, retention, services
-from events.models import CitySubscription, Message, Registration
+from events.models import Message, Registration
 
 FORMAT = "turnout-personal-data/1"
 

@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "parler",
     "accounts",
     "events",
+    "cities",
+    "checkin",
 ]
 
 MIDDLEWARE = [
@@ -401,7 +403,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [
             SELF,
-            "'sha256-94t4q/rjGPUXBUJXCFFCF3gaVYu0bgKJk+byMs1RbTc='",  # events/checkin.html
+            "'sha256-94t4q/rjGPUXBUJXCFFCF3gaVYu0bgKJk+byMs1RbTc='",  # checkin/door.html
             "'sha256-HW1Yk3YBsfTR6NCT/2RohAvT/H4TcfCXQXkRLYAZd00='",  # events/ticket.html
             "'sha256-BicIqAbdCmmv3hltUH9GUX0cXxGhVlxoaF6YnsFd1EM='",  # admin/index.html
         ],

@@ -17,4 +17,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("events.urls")),
+    path("", include("cities.urls")),
+    path("", include("checkin.urls")),
 ]

@@ -6,20 +6,14 @@ with its zone's abbreviation, and the recipient's own when their clock differs.
 """
 
 import base64
-import io
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import parseaddr
-from functools import lru_cache
-from urllib.parse import urlsplit
 
-import icalendar
-import segno
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -29,14 +23,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.services import UNSUBSCRIBE_SALT
-from events.models import (
-    TICKET_ALPHABET,
-    TICKET_LENGTH,
-    Event,
-    Message,
-    Registration,
-    grouped_ticket_code,
-)
+from config.site import absolute, host
+from events import calendar, tickets
+from events.models import Event, Message, Registration
 from events.templatetags.turnout import zone_if_clock_differs
 
 Kind = Message.Kind
@@ -45,7 +34,6 @@ UNFOLLOW_SALT = "turnout.unfollow-city"
 # The emails that carry the ticket: the code, its QR code inline and a link to it.
 TICKET_KINDS = (Kind.CONFIRMED, Kind.PROMOTED)
 SUBJECT_MAX = Message._meta.get_field("subject").max_length
-TICKET_QR_SCALE = 6  # pixels per module: 174 px square with the quiet zone
 
 
 @dataclass
@@ -55,10 +43,6 @@ class Rendered:
     html: str
     ics: str = ""
     headers: dict = field(default_factory=dict)
-
-
-def absolute(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
 
 
 def release_url(registration: Registration) -> str:
@@ -74,7 +58,7 @@ def unsubscribe_url(user) -> str:
 
 def unfollow_url(user, city_slug: str) -> str:
     token = signing.dumps([user.pk, city_slug], salt=UNFOLLOW_SALT, compress=True)
-    return absolute(reverse("events:unfollow", kwargs={"token": token}))
+    return absolute(reverse("cities:unfollow_link", kwargs={"token": token}))
 
 
 def _unsubscribe(message: Message) -> tuple[str, str]:
@@ -92,23 +76,7 @@ def _unsubscribe(message: Message) -> tuple[str, str]:
 def ticket_qr_cid(registration: Registration) -> str:
     """The Content-ID of the ticket's QR image: fixed per ticket, so the HTML
     rendered once and the image attached at each send attempt always agree."""
-    host = urlsplit(settings.SITE_URL).hostname or "turnout.localhost"
-    return f"ticket-{registration.ticket_code}@{host}"
-
-
-def ticket_qr_png(code: str) -> bytes:
-    """The code as a full QR code (never Micro QR, which phones do not read), PNG."""
-    buffer = io.BytesIO()
-    segno.make_qr(code, error="m").save(buffer, kind="png", scale=TICKET_QR_SCALE)
-    return buffer.getvalue()
-
-
-@lru_cache(maxsize=1)
-def _ticket_qr_pixels() -> int:
-    """The QR image's width and height. Every code has the same length and is in
-    QR's alphanumeric set, so every ticket's QR code has the same size."""
-    sample = TICKET_ALPHABET[-1] * TICKET_LENGTH
-    return segno.make_qr(sample, error="m").symbol_size(scale=TICKET_QR_SCALE)[0]
+    return f"ticket-{registration.ticket_code}@{host()}"
 
 
 def _ticket_context(message: Message) -> dict:
@@ -122,9 +90,9 @@ def _ticket_context(message: Message) -> dict:
         return {}
     code = registration.ticket_code
     return {
-        "ticket_code": grouped_ticket_code(code),
+        "ticket_code": tickets.grouped_ticket_code(code),
         "ticket_qr_cid": ticket_qr_cid(registration),
-        "ticket_qr_size": _ticket_qr_pixels(),
+        "ticket_qr_size": tickets.qr_png_pixels(),
         "ticket_url": absolute(reverse("events:ticket", kwargs={"code": code})),
     }
 
@@ -199,65 +167,6 @@ def calendar_sequence(message: Message, method: str) -> int:
     return sequence
 
 
-def calendar_uid(event: Event, user) -> str:
-    host = urlsplit(settings.SITE_URL).hostname or "turnout.localhost"
-    return f"turnout-event-{event.pk}-attendee-{user.pk}@{host}"
-
-
-@lru_cache(maxsize=256)
-def vtimezone(tzid: str, first_year: int, last_year: int | None = None) -> bytes:
-    """The VTIMEZONE for an IANA zone from first_year to the end of last_year (or of
-    the year after first_year), written once per worker.
-
-    icalendar's add_missing_timezones covers 1970-2038 for every calendar: some 140
-    transitions to build and write out, most of a message's rendering time and
-    size. A calendar needs only the observances around its own dates (RFC 5545,
-    3.6.5), the same for every attendee of every event in that zone.
-    """
-    last_year = max(last_year or first_year + 1, first_year)
-    return icalendar.Timezone.from_tzid(
-        tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
-    ).to_ical()
-
-
-def invitation(message: Message, method: str) -> str:
-    """The .ics for this message: one stable UID per (event, attendee)."""
-    event, user = message.event, message.user
-    calendar = icalendar.Calendar()
-    calendar.add("prodid", "-//Turnout//Turnout events//EN")
-    calendar.add("version", "2.0")
-    calendar.add("method", method)
-    vevent = icalendar.Event()
-    vevent.add("uid", calendar_uid(event, user))
-    vevent.add("dtstamp", timezone.now())
-    vevent.add("sequence", calendar_sequence(message, method))
-    vevent.add("dtstart", event.starts_at.astimezone(event.zone))
-    vevent.add("dtend", event.ends_at.astimezone(event.zone))
-    vevent.add("summary", event.title)
-    vevent.add("location", f"{event.venue_name}, {event.venue_address}")
-    vevent.add("url", absolute(event.get_absolute_url()))
-    vevent.add("description", absolute(event.get_absolute_url()))
-    cancelled = method == "CANCEL"
-    vevent.add("status", "CANCELLED" if cancelled else "CONFIRMED")
-    organizer_name, organizer_email = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    organizer = icalendar.vCalAddress(f"mailto:{organizer_email}")
-    organizer.params["cn"] = icalendar.vText(organizer_name or "Turnout")
-    vevent.add("organizer", organizer)
-    attendee = icalendar.vCalAddress(f"mailto:{message.to_email}")
-    attendee.params["cn"] = icalendar.vText(user.get_full_name())
-    attendee.params["role"] = icalendar.vText("REQ-PARTICIPANT")
-    attendee.params["partstat"] = icalendar.vText(
-        "DECLINED" if cancelled else "ACCEPTED"
-    )
-    attendee.params["rsvp"] = icalendar.vText("FALSE")
-    vevent.add("attendee", attendee)
-    calendar.add_component(vevent)
-    # The zone goes before the event that refers to it, as clients expect.
-    head, begin, rest = calendar.to_ical().partition(b"BEGIN:VEVENT\r\n")
-    zone = vtimezone(event.timezone, event.starts_at.astimezone(event.zone).year)
-    return (head + zone + begin + rest).decode()
-
-
 def _plain(text: str) -> str:
     """text as a plain str: render_to_string returns a SafeString."""
     return str.__str__(text)  # a copy as the base type, without the safe mark
@@ -298,7 +207,15 @@ def render(message: Message) -> Rendered:
             # (the admin's previews) escapes what attendees typed into it.
             text=_plain(render_to_string(f"emails/{message.kind}.txt", context)),
             html=render_to_string(f"emails/{message.kind}.html", context),
-            ics=invitation(message, method) if method else "",
+            ics=calendar.invitation(
+                event=event,
+                user=user,
+                to_email=message.to_email,
+                method=method,
+                sequence=calendar_sequence(message, method),
+            )
+            if method
+            else "",
         )
     if context["unsubscribe_url"]:
         rendered.headers = {
@@ -363,7 +280,7 @@ def _ticket_images(message: Message) -> list[MIMEImage]:
     cid = ticket_qr_cid(message.registration)
     if f"cid:{cid}" not in message.body_html:
         return []
-    image = MIMEImage(ticket_qr_png(message.registration.ticket_code), "png")
+    image = MIMEImage(tickets.qr_png(message.registration.ticket_code), "png")
     image.add_header("Content-ID", f"<{cid}>")
     image.add_header("Content-Disposition", "inline", filename="ticket.png")
     return [image]
@@ -377,7 +294,7 @@ def html_for_browser(html: str, registration: Registration | None) -> str:
     cid = f"cid:{ticket_qr_cid(registration)}"
     if cid not in html:
         return html
-    png = base64.b64encode(ticket_qr_png(registration.ticket_code)).decode()
+    png = base64.b64encode(tickets.qr_png(registration.ticket_code)).decode()
     return html.replace(cid, f"data:image/png;base64,{png}")
 
 

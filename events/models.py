@@ -1,4 +1,3 @@
-import secrets
 from datetime import UTC, datetime
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
@@ -15,38 +14,9 @@ from parler.models import TranslatableModel, TranslatedField, TranslatedFields
 from accounts.models import language_choices
 from accounts.timezones import timezone_choices, validate_timezone
 from accounts.validators import validate_one_line
+from events.tickets import TICKET_LENGTH, new_ticket_code
 
 DEFAULT_REMINDER_OFFSETS = [24 * 60, 2 * 60]
-# Crockford's base32: no I, L, O or U, so a code read aloud or typed is unambiguous.
-TICKET_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-TICKET_LENGTH = 12  # 60 random bits
-
-
-def new_ticket_code() -> str:
-    """A random, unguessable ticket code (not derived from any id)."""
-    return "".join(secrets.choice(TICKET_ALPHABET) for _ in range(TICKET_LENGTH))
-
-
-def normalize_ticket_code(typed: str) -> str:
-    """The code as stored, from what a person typed or a scanner read.
-
-    Case, spaces and dashes are ignored, and the letters Crockford's base32 leaves
-    out are read as the digits they look like (O as 0, I and L as 1).
-    """
-    cleaned = "".join(typed.split()).replace("-", "").upper()
-    return cleaned.translate(str.maketrans("OIL", "011"))
-
-
-def is_ticket_code(normalized: str) -> bool:
-    """Whether a normalized code has a ticket code's shape (checked before any query)."""
-    return len(normalized) == TICKET_LENGTH and not set(normalized) - set(
-        TICKET_ALPHABET
-    )
-
-
-def grouped_ticket_code(code: str) -> str:
-    """The code as people read it: XXXX-XXXX-XXXX."""
-    return "-".join(code[start : start + 4] for start in range(0, len(code), 4))
 
 
 # Every moment of an event lies in these years (local time at the venue). Outside
@@ -464,34 +434,3 @@ class Message(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} → {self.to_email}"
-
-
-class CitySubscription(models.Model):
-    """ "Tell me when Turnout comes to <city>": one per user and city.
-
-    Cities are named by events (their city field); city_slug is slugify(city), the
-    key of the city's page, /cities/<city_slug>/.
-    """
-
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        related_name="city_subscriptions",
-        verbose_name=_("user"),
-    )
-    city_slug = models.SlugField(_("city"), max_length=100)
-    city_name = models.CharField(_("city name"), max_length=100)
-    created_at = models.DateTimeField(_("subscribed at"), auto_now_add=True)
-
-    class Meta:
-        verbose_name = _("city subscription")
-        verbose_name_plural = _("city subscriptions")
-        ordering = ["city_name", "pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "city_slug"], name="city_subscription_once"
-            )
-        ]
-
-    def __str__(self):
-        return f"{self.user} → {self.city_name}"

@@ -25,8 +25,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Case, F, Model, Q, QuerySet, Value, When
 
-from events.models import Message, Registration, new_ticket_code
+from events.models import Message, Registration
 from events.outbox import ERASED_RECIPIENT
+from events.tickets import new_ticket_code
 
 BATCH = 1000
 Status = Message.Status

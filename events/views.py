@@ -3,15 +3,17 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
-from django.shortcuts import redirect, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import emails, ratelimits, selectors, services
+from events import emails, ratelimits, selectors, services, tickets
 from events.exceptions import RegistrationError
-from events.models import Registration
+from events.models import Event, Registration
 from events.rules import registration_refusal
 from events.templatetags.turnout import zone_if_clock_differs
 
@@ -169,3 +171,37 @@ def my_registrations(request):
             "doors": doors,
         },
     )
+
+
+@require_GET
+@login_required
+def ticket(request, code):
+    """The attendee's own ticket: its code, and a QR code while it admits them.
+
+    Any code that is not one of the viewer's tickets is a 404, never a 403, so
+    codes cannot be probed.
+    """
+    normalized = tickets.normalize_ticket_code(code)
+    if not tickets.is_ticket_code(normalized):
+        raise Http404
+    registration = get_object_or_404(
+        Registration.objects.select_related("event", "event__series", "user"),
+        ticket_code=normalized,
+        user=request.user,
+    )
+    grouped = tickets.grouped_ticket_code(registration.ticket_code)
+    admits = (
+        registration.status == Registration.Status.CONFIRMED
+        and registration.event.status != Event.Status.CANCELLED
+    )
+    qr = ""
+    if admits:
+        title = _("QR code for ticket %(code)s") % {"code": grouped}
+        qr = mark_safe(tickets.qr_svg(registration.ticket_code, title=title))  # noqa: S308 -- segno escapes the title; the rest is its own markup
+    context = {
+        "registration": registration,
+        "event": registration.event,
+        "grouped_code": grouped,
+        "qr_svg": qr,
+    }
+    return render(request, "events/ticket.html", context)

@@ -34,8 +34,9 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from cities.models import CitySubscription
 from events import emails, roles
-from events.models import CitySubscription, Event, Message
+from events.models import Event, Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.sweep import (
     BAD_QUERY_VALUES,
@@ -175,12 +176,12 @@ def world():
 
     address = EmailAddress.objects.get(user=attendee)
     valid = {
-        "events:city": {"slug": city},
-        "events:city_feed": {"slug": city},
-        "events:follow_city": {"slug": city},
-        "events:unfollow_city": {"slug": city},
+        "cities:city": {"slug": city},
+        "cities:city_feed": {"slug": city},
+        "cities:follow": {"slug": city},
+        "cities:unfollow": {"slug": city},
         "events:release": {"token": _last_segment(emails.release_url(registration))},
-        "events:unfollow": {
+        "cities:unfollow_link": {
             "token": _last_segment(emails.unfollow_url(attendee, city))
         },
         "accounts:unsubscribe": {
@@ -446,7 +447,7 @@ def test_made_up_text_is_never_a_server_error(world):
         (anonymous, reverse("account_signup"), ("email", "password1"), {}),
         (
             manager,
-            reverse("events:checkin_scan", args=[world.event.slug]),
+            reverse("checkin:scan", args=[world.event.slug]),
             ("code",),
             {},
         ),

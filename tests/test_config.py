@@ -176,7 +176,7 @@ def test_make_run_on_another_port_links_to_that_port():
 
     base = {k: v for k, v in os.environ.items() if k != "TURNOUT_SITE_URL"}
     code = (
-        "from django.conf import settings; from events.emails import absolute;"
+        "from django.conf import settings; from config.site import absolute;"
         "print(absolute('/events/x/'))"
     )
     started = run_manage(

@@ -77,8 +77,6 @@ class RegistrationAdmin(GuardedAdminMixin, admin.ModelAdmin):
     )
     fields = readonly_fields
     actions = [
-        "check_in",
-        "undo_check_in",
         "promote",
         "resend_confirmation",
         "cancel_registrations",
@@ -95,9 +93,6 @@ class RegistrationAdmin(GuardedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def has_check_in_permission(self, request):
-        return request.user.has_perm("events.check_in")
-
     @admin.display(description=_("email"), ordering="user__email")
     def email(self, registration):
         # Erased (account deleted, or the retention purge): the row stays, anonymous.
@@ -113,41 +108,16 @@ class RegistrationAdmin(GuardedAdminMixin, admin.ModelAdmin):
     def position(self, registration):
         return registration.waitlist_position or "-"
 
-    def _each(self, request, queryset, act, done):
+    def each(self, request, queryset, act, done):
+        """Applies act to each registration, reporting how many it was done for."""
         apply_each(self, request, queryset.select_related("event", "user"), act, done)
-
-    @admin.action(description=_("Check in"), permissions=["check_in"])
-    def check_in(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda r: services.check_in(
-                event=r.event, code=r.ticket_code, by=request.user
-            ),
-            ngettext_lazy(
-                "%(count)d attendee checked in.",
-                "%(count)d attendees checked in.",
-                "count",
-            ),
-        )
-
-    @admin.action(description=_("Undo check-in"), permissions=["check_in"])
-    def undo_check_in(self, request, queryset):
-        self._each(
-            request,
-            queryset.filter(checked_in_at__isnull=False),
-            lambda r: services.undo_check_in(registration=r, by=request.user),
-            ngettext_lazy(
-                "%(count)d check-in undone.", "%(count)d check-ins undone.", "count"
-            ),
-        )
 
     @admin.action(
         description=_("Promote from the waitlist (adds a seat when full)"),
         permissions=["change"],
     )
     def promote(self, request, queryset):
-        self._each(
+        self.each(
             request,
             queryset.order_by("waitlisted_at", "pk"),
             lambda r: services.promote(registration=r, by=request.user),
@@ -160,7 +130,7 @@ class RegistrationAdmin(GuardedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=_("Resend the confirmation"), permissions=["change"])
     def resend_confirmation(self, request, queryset):
-        self._each(
+        self.each(
             request,
             queryset,
             lambda r: services.resend_confirmation(registration=r, by=request.user),
@@ -180,7 +150,7 @@ class RegistrationAdmin(GuardedAdminMixin, admin.ModelAdmin):
             services.cancel_registration(registration=registration)
             audit.record(by=request.user, objects=[registration], message="Cancelled.")
 
-        self._each(
+        self.each(
             request,
             queryset,
             cancel,

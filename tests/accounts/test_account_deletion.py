@@ -12,9 +12,11 @@ from django.utils import timezone
 
 from accounts import privacy
 from accounts.models import User
+from cities import services as city_services
+from cities.models import CitySubscription
+from cities.selectors import City
 from events import outbox, services
-from events.models import CitySubscription, Message, Registration
-from events.selectors import City
+from events.models import Message, Registration
 from tests.factories import EventFactory, UserFactory
 from tests.support.people import (
     reauthenticated,
@@ -179,7 +181,7 @@ def test_delete_account_erases_mail_and_skips_what_is_queued(mailbox):
 def test_delete_account_deletes_follows_addresses_authenticators_and_sessions():
     user, other = UserFactory(), UserFactory()
     for person in (user, other):
-        services.follow_city(
+        city_services.follow_city(
             user=person, city=City(slug="oslo", name="Oslo", country="NO")
         )
         Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={})

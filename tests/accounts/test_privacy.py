@@ -14,9 +14,11 @@ from django.utils import timezone
 
 from accounts import privacy
 from accounts.models import User
+from checkin import services as checkin_services
+from cities import services as city_services
+from cities.selectors import City
 from events import services
 from events.models import Message, Registration
-from events.selectors import City
 from tests.factories import EventFactory, UserFactory
 from tests.support.people import (
     registered,
@@ -32,7 +34,7 @@ Kind, Status = Message.Kind, Message.Status
 def test_deliver_skips_city_news_queued_for_a_deleted_account(mailbox):
     follower = UserFactory()
     event = EventFactory(city="Lisbon", country="PT", status="draft")
-    services.follow_city(
+    city_services.follow_city(
         user=follower, city=City(slug="lisbon", name="Lisbon", country="PT")
     )
     services.publish_event(event=event)
@@ -120,7 +122,7 @@ def test_download_data_is_one_json_attachment_of_the_signed_in_users_data(client
         capacity=1,
     )
     registration = registered(lisbon, user)
-    services.follow_city(
+    city_services.follow_city(
         user=user, city=City(slug="lisbon", name="Lisbon", country="PT")
     )
     reset = Message.objects.create(
@@ -220,7 +222,7 @@ def test_export_lists_every_registration_time(client):
     ticket = Registration.objects.create(
         event=door, user=user, status="confirmed", confirmed_at=timezone.now()
     )
-    services.check_in(event=door, code=ticket.ticket_code, by=None)
+    checkin_services.check_in(event=door, code=ticket.ticket_code, by=None)
 
     data = privacy.export(user=user)
 
@@ -275,7 +277,7 @@ def test_every_relation_to_the_user_has_a_place_in_export_and_delete():
         "events.Registration.user",  # exported, cancelled or anonymised
         "events.Registration.checked_in_by",  # staff at the door: emptied
         "events.Message.user",  # exported (no bodies), erased
-        "events.CitySubscription.user",  # exported, deleted
+        "cities.CitySubscription.user",  # exported, deleted
         "admin.LogEntry.user",  # staff's own actions, deleted with them
         "accounts.User_groups.user",  # exported (names), deleted with the user
         "accounts.User_user_permissions.user",  # staff's rights, deleted too

@@ -287,7 +287,7 @@ def test_event_change_refuses_a_year_past_2099_and_the_feeds_stay_up(
     assert response.status_code == 200  # the form again, with the error
     event.refresh_from_db()
     assert event.starts_at.year < 2100
-    assert client.get(reverse("events:series_feed")).status_code == 200
+    assert client.get(reverse("cities:series_feed")).status_code == 200
 
 
 def test_database_refuses_dates_out_of_range_on_any_path():

@@ -10,9 +10,11 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from events import exceptions, services
+from checkin import exceptions as checkin_exceptions
+from checkin import services as checkin_services
+from checkin.views import door_name
+from events import services
 from events.models import Registration
-from events.views_checkin import door_name
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import (
     JSON,
@@ -42,15 +44,15 @@ def door(client, volunteer):
 
 
 def scan_url(event) -> str:
-    return reverse("events:checkin_scan", kwargs={"slug": event.slug})
+    return reverse("checkin:scan", kwargs={"slug": event.slug})
 
 
 def page_url(event) -> str:
-    return reverse("events:checkin", kwargs={"slug": event.slug})
+    return reverse("checkin:door", kwargs={"slug": event.slug})
 
 
 def stats_url(event) -> str:
-    return reverse("events:checkin_stats", kwargs={"slug": event.slug})
+    return reverse("checkin:stats", kwargs={"slug": event.slug})
 
 
 def result_panel(response) -> tuple[str, str]:
@@ -74,7 +76,9 @@ def counter_text(response) -> str:
 def test_check_in_valid_ticket_records_time_and_volunteer(event, confirmed, volunteer):
     before = timezone.now()
 
-    result = services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
+    result = checkin_services.check_in(
+        event=event, code=confirmed.ticket_code, by=volunteer
+    )
 
     assert result.first is True
     assert result.registration.pk == confirmed.pk
@@ -86,8 +90,10 @@ def test_check_in_valid_ticket_records_time_and_volunteer(event, confirmed, volu
 def test_check_in_ticket_for_another_event_is_refused(event, confirmed, volunteer):
     elsewhere = at_the_door()
 
-    with pytest.raises(exceptions.TicketForAnotherEvent) as refusal:
-        services.check_in(event=elsewhere, code=confirmed.ticket_code, by=volunteer)
+    with pytest.raises(checkin_exceptions.TicketForAnotherEvent) as refusal:
+        checkin_services.check_in(
+            event=elsewhere, code=confirmed.ticket_code, by=volunteer
+        )
 
     assert refusal.value.message == "This ticket is for another event."
     confirmed.refresh_from_db()
@@ -97,8 +103,8 @@ def test_check_in_ticket_for_another_event_is_refused(event, confirmed, voluntee
 def test_check_in_cancelled_registration_is_refused(event, confirmed, volunteer):
     services.cancel_registration(registration=confirmed)
 
-    with pytest.raises(exceptions.TicketNotConfirmed) as refusal:
-        services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
+    with pytest.raises(checkin_exceptions.TicketNotConfirmed) as refusal:
+        checkin_services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
 
     assert refusal.value.message == "This registration was cancelled."
     confirmed.refresh_from_db()
@@ -111,8 +117,8 @@ def test_check_in_waitlisted_registration_is_refused(event, volunteer):
     waiting = services.register(event=event, user=UserFactory())
     assert waiting.status == Status.WAITLISTED
 
-    with pytest.raises(exceptions.TicketNotConfirmed) as refusal:
-        services.check_in(event=event, code=waiting.ticket_code, by=volunteer)
+    with pytest.raises(checkin_exceptions.TicketNotConfirmed) as refusal:
+        checkin_services.check_in(event=event, code=waiting.ticket_code, by=volunteer)
 
     assert (
         refusal.value.message
@@ -125,10 +131,14 @@ def test_check_in_waitlisted_registration_is_refused(event, volunteer):
 def test_check_in_second_time_reports_the_first_time_and_who(
     event, confirmed, volunteer
 ):
-    first = services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
+    first = checkin_services.check_in(
+        event=event, code=confirmed.ticket_code, by=volunteer
+    )
     someone_else = make_volunteer()
 
-    second = services.check_in(event=event, code=confirmed.ticket_code, by=someone_else)
+    second = checkin_services.check_in(
+        event=event, code=confirmed.ticket_code, by=someone_else
+    )
 
     assert second.first is False
     assert second.registration.checked_in_at == first.registration.checked_in_at
@@ -143,8 +153,10 @@ def test_check_in_second_time_reports_the_first_time_and_who(
     ids=["one-character-changed", "one-character-short", "garbage", "empty"],
 )
 def test_check_in_tampered_code_is_refused(event, confirmed, volunteer, tamper):
-    with pytest.raises(exceptions.UnknownTicket) as refusal:
-        services.check_in(event=event, code=tamper(confirmed.ticket_code), by=volunteer)
+    with pytest.raises(checkin_exceptions.UnknownTicket) as refusal:
+        checkin_services.check_in(
+            event=event, code=tamper(confirmed.ticket_code), by=volunteer
+        )
 
     assert refusal.value.message == "No ticket has this code. Check it and try again."
     confirmed.refresh_from_db()
@@ -156,7 +168,7 @@ def test_check_in_typed_code_with_lowercase_dashes_and_spaces_works(
 ):
     typed = " " + grouped(confirmed.ticket_code).lower().replace("-", " - ") + " "
 
-    result = services.check_in(event=event, code=typed, by=volunteer)
+    result = checkin_services.check_in(event=event, code=typed, by=volunteer)
 
     assert (result.registration.pk, result.first) == (confirmed.pk, True)
 
@@ -164,8 +176,8 @@ def test_check_in_typed_code_with_lowercase_dashes_and_spaces_works(
 def test_check_in_at_a_cancelled_event_is_refused(event, confirmed, volunteer):
     services.cancel_event(event=event)
 
-    with pytest.raises(exceptions.EventNotOpenForCheckIn):
-        services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
+    with pytest.raises(checkin_exceptions.EventNotOpenForCheckIn):
+        checkin_services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
 
 
 def test_volunteer_group_grants_only_check_in():
@@ -222,7 +234,7 @@ def test_checkin_page_volunteer_who_is_not_staff_sees_the_door(
 
 
 def test_checkin_page_unknown_event_is_404(door):
-    response = door.get(reverse("events:checkin", kwargs={"slug": "no-such-event"}))
+    response = door.get(reverse("checkin:door", kwargs={"slug": "no-such-event"}))
 
     assert response.status_code == 404
 
@@ -255,7 +267,7 @@ def test_checkin_scan_valid_code_answers_checked_in(door, volunteer, event, conf
 def test_checkin_scan_second_time_flags_the_first_time_and_who(
     client, volunteer, event, confirmed
 ):
-    services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
+    checkin_services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
     confirmed.refresh_from_db()
     client.force_login(make_volunteer(name="Sam Second"))
 
@@ -385,8 +397,10 @@ def test_checkin_stats_counts_checked_in_and_confirmed_in_one_query(
     services.register(event=event, user=UserFactory())
     services.register(event=event, user=UserFactory())  # waitlisted: not counted
     elsewhere = RegistrationFactory(event=at_the_door())  # another event
-    services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
-    services.check_in(event=elsewhere.event, code=elsewhere.ticket_code, by=volunteer)
+    checkin_services.check_in(event=event, code=confirmed.ticket_code, by=volunteer)
+    checkin_services.check_in(
+        event=elsewhere.event, code=elsewhere.ticket_code, by=volunteer
+    )
     door.get(stats_url(event))  # the session and permissions are now cached
 
     # session, user, the user's and the group's permissions, then the counter itself
@@ -413,7 +427,7 @@ def test_volunteer_lands_on_a_page_that_links_the_doors_open_soon(client):
 
     page = client.get(reverse("events:my_registrations")).content.decode()
 
-    assert reverse("events:checkin", args=[soon.slug]) in page
+    assert reverse("checkin:door", args=[soon.slug]) in page
     assert "Far" not in page
     client.force_login(UserFactory())
     assert (
@@ -447,7 +461,9 @@ def test_checkin_scan_of_someone_without_a_name_never_shows_their_address(
         event=event, user=UserFactory(name="", email="grace.hopper@navy.example")
     )
     first_volunteer = make_volunteer(name="", email="vera.v@volunteers.example")
-    services.check_in(event=event, code=attendee.ticket_code, by=first_volunteer)
+    checkin_services.check_in(
+        event=event, code=attendee.ticket_code, by=first_volunteer
+    )
     client.force_login(make_volunteer(name="Sam Second"))
 
     answer = client.post(scan_url(event), {"code": attendee.ticket_code}, **JSON)

@@ -9,9 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from events import exceptions, selectors, services
+from checkin import exceptions as checkin_exceptions
+from checkin import services as checkin_services
+from checkin.rules import checkin_refusal
+from events import selectors
 from events.models import Event
-from events.rules import checkin_refusal
 from events.templatetags.turnout import zoned
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import JSON, make_volunteer
@@ -68,7 +70,7 @@ def test_checkin_refusal_none_while_the_door_is_open(event, now):
 
 def test_checkin_refusal_4_hours_before_says_when_the_door_opens(event):
     assert refusal_at(event, START - timedelta(hours=4)) == (
-        exceptions.DoorNotOpenYet,
+        checkin_exceptions.DoorNotOpenYet,
         "door_not_open_yet",
         "The door opens at Sat, June 1, 2030, 5 p.m. CEST.",
     )
@@ -81,7 +83,7 @@ def test_checkin_refusal_4_hours_before_says_when_the_door_opens(event):
 )
 def test_checkin_refusal_after_the_door_closed(event, now):
     assert refusal_at(event, now) == (
-        exceptions.DoorClosed,
+        checkin_exceptions.DoorClosed,
         "door_closed",
         "The door closed at Sun, June 2, 2030, 2 a.m. CEST: check-in has ended.",
     )
@@ -91,7 +93,7 @@ def test_checkin_refusal_draft_event_never_opens(event):
     event.status = Event.Status.DRAFT
 
     assert refusal_at(event, START) == (
-        exceptions.EventNotPublishedForCheckIn,
+        checkin_exceptions.EventNotPublishedForCheckIn,
         "not_published",
         "This event is not published: nobody can be checked in.",
     )
@@ -101,7 +103,7 @@ def test_checkin_refusal_cancelled_event_never_opens(event):
     event.status = Event.Status.CANCELLED
 
     assert refusal_at(event, START) == (
-        exceptions.EventNotOpenForCheckIn,
+        checkin_exceptions.EventNotOpenForCheckIn,
         "event_closed",
         "This event is cancelled: nobody can be checked in.",
     )
@@ -112,17 +114,23 @@ def test_checkin_refusal_hours_come_from_the_settings(event, settings):
     settings.CHECKIN_CLOSES_HOURS_AFTER = 0.5
 
     assert refusal_at(event, START - timedelta(hours=1)) is None
-    assert refusal_at(event, START - timedelta(hours=2))[0] is exceptions.DoorNotOpenYet
+    assert (
+        refusal_at(event, START - timedelta(hours=2))[0]
+        is checkin_exceptions.DoorNotOpenYet
+    )
     assert refusal_at(event, END + timedelta(minutes=29)) is None
-    assert refusal_at(event, END + timedelta(minutes=30))[0] is exceptions.DoorClosed
+    assert (
+        refusal_at(event, END + timedelta(minutes=30))[0]
+        is checkin_exceptions.DoorClosed
+    )
 
 
 # The service --------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("now", "refused"),
     [
-        (START - timedelta(hours=4), exceptions.DoorNotOpenYet),
-        (END + timedelta(weeks=3), exceptions.DoorClosed),
+        (START - timedelta(hours=4), checkin_exceptions.DoorNotOpenYet),
+        (END + timedelta(weeks=3), checkin_exceptions.DoorClosed),
     ],
     ids=["4h-before", "3-weeks-after"],
 )
@@ -130,7 +138,9 @@ def test_check_in_outside_the_window_is_refused_and_changes_nothing(
     event, ticket, now, refused
 ):
     with pytest.raises(refused):
-        services.check_in(event=event, code=ticket.ticket_code, by=None, now=now)
+        checkin_services.check_in(
+            event=event, code=ticket.ticket_code, by=None, now=now
+        )
 
     ticket.refresh_from_db()
     assert (ticket.checked_in_at, ticket.checked_in_by) == (None, None)
@@ -143,8 +153,10 @@ def test_check_in_at_a_draft_or_cancelled_event_is_refused(event, ticket, status
     Event.objects.filter(pk=event.pk).update(status=status)
     event.refresh_from_db()
 
-    with pytest.raises(exceptions.CheckInRefused):
-        services.check_in(event=event, code=ticket.ticket_code, by=None, now=START)
+    with pytest.raises(checkin_exceptions.CheckInRefused):
+        checkin_services.check_in(
+            event=event, code=ticket.ticket_code, by=None, now=START
+        )
 
     ticket.refresh_from_db()
     assert ticket.checked_in_at is None
@@ -158,7 +170,7 @@ def test_check_in_at_a_draft_or_cancelled_event_is_refused(event, ticket, status
 def test_check_in_inside_the_window_records_that_time(event, ticket, now):
     volunteer = make_volunteer()
 
-    result = services.check_in(
+    result = checkin_services.check_in(
         event=event, code=ticket.ticket_code, by=volunteer, now=now
     )
 
@@ -168,8 +180,8 @@ def test_check_in_inside_the_window_records_that_time(event, ticket, now):
 
 
 def test_check_in_at_a_shut_door_says_so_before_looking_at_the_code(event):
-    with pytest.raises(exceptions.DoorClosed):
-        services.check_in(
+    with pytest.raises(checkin_exceptions.DoorClosed):
+        checkin_services.check_in(
             event=event, code="not a ticket", by=None, now=END + timedelta(weeks=3)
         )
 
@@ -196,7 +208,7 @@ def test_door_page_before_the_window_says_when_it_opens_instead_of_the_form(door
     event = event_around_now(starts=timedelta(days=7))
     opens = zoned(event.starts_at - timedelta(hours=3), event.timezone, plain=True)
 
-    html = door.get(reverse("events:checkin", args=[event.slug])).content.decode()
+    html = door.get(reverse("checkin:door", args=[event.slug])).content.decode()
 
     assert door_message(html) == f"The door opens at {opens}."
     assert 'id="checkin-form"' not in html
@@ -205,7 +217,7 @@ def test_door_page_before_the_window_says_when_it_opens_instead_of_the_form(door
 def test_door_page_after_the_window_says_it_is_closed(door):
     event = event_around_now(starts=-timedelta(weeks=3))
 
-    html = door.get(reverse("events:checkin", args=[event.slug])).content.decode()
+    html = door.get(reverse("checkin:door", args=[event.slug])).content.decode()
 
     assert door_message(html).startswith("The door closed at ")
     assert 'id="checkin-form"' not in html
@@ -214,7 +226,7 @@ def test_door_page_after_the_window_says_it_is_closed(door):
 def test_door_page_inside_the_window_has_the_form(door):
     event = event_around_now(starts=timedelta(hours=2))
 
-    html = door.get(reverse("events:checkin", args=[event.slug])).content.decode()
+    html = door.get(reverse("checkin:door", args=[event.slug])).content.decode()
 
     assert door_message(html) == ""
     assert 'id="checkin-form"' in html
@@ -226,7 +238,7 @@ def test_door_scan_three_weeks_after_answers_door_closed_and_changes_nothing(doo
     )
 
     response = door.post(
-        reverse("events:checkin_scan", args=[registration.event.slug]),
+        reverse("checkin:scan", args=[registration.event.slug]),
         {"code": registration.ticket_code},
         **JSON,
     )

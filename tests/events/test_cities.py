@@ -12,8 +12,11 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from events import emails, selectors, services
-from events.models import CitySubscription, Event, Message
+from cities import selectors as city_selectors
+from cities import services as city_services
+from cities.models import CitySubscription
+from events import emails, services
+from events.models import Event, Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +106,7 @@ def test_city_page_of_a_name_with_accents_is_at_its_ascii_slug(client):
 
     response = client.get("/cities/sao-paulo/")
 
-    assert reverse("events:city", kwargs={"slug": "sao-paulo"}) == "/cities/sao-paulo/"
+    assert reverse("cities:city", kwargs={"slug": "sao-paulo"}) == "/cities/sao-paulo/"
     assert response.status_code == 200
     assert response.context["city"].name == "São Paulo"
     assert titles(response) == [event.title]
@@ -173,13 +176,13 @@ def test_follow_then_unfollow_with_the_page_buttons():
 def london():
     """London as a city of the series (it has had a published event)."""
     event_in("London", datetime(2025, 5, 1, 18, 30))
-    return selectors.city(slug="london")
+    return city_selectors.city(slug="london")
 
 
 def following(city, count=1) -> list:
     users = UserFactory.create_batch(count)
     for user in users:
-        services.follow_city(user=user, city=city)
+        city_services.follow_city(user=user, city=city)
     return users
 
 
@@ -218,7 +221,7 @@ def test_publishing_again_before_the_news_went_out_queues_no_second_email(
 
 def test_publishing_emails_nobody_who_unfollowed(mailbox, london):
     stayed, left = following(london, 2)
-    services.unfollow_city(user=left, city_slug="london")
+    city_services.unfollow_city(user=left, city_slug="london")
 
     services.publish_event(event=draft_in("London"))
 
@@ -238,7 +241,7 @@ def test_publishing_emails_no_follower_already_registered(mailbox, london):
 def test_publishing_emails_no_follower_of_another_city(mailbox, london):
     event_in("Paris", datetime(2025, 6, 1, 18, 30))
     (in_london,) = following(london)
-    following(selectors.city(slug="paris"))
+    following(city_selectors.city(slug="paris"))
 
     services.publish_event(event=draft_in("London"))
 
@@ -290,7 +293,7 @@ def test_unfollow_link_tampered_is_400_and_changes_nothing(london, tampering):
         path = path[:-3] + "xx/"
     else:
         token = emails.unsubscribe_url(ada).rstrip("/").rsplit("/", 1)[1]
-        path = reverse("events:unfollow", kwargs={"token": token})
+        path = reverse("cities:unfollow_link", kwargs={"token": token})
 
     response = Client(enforce_csrf_checks=True).post(path)
 
@@ -358,7 +361,7 @@ def test_feeds_and_city_pages_leave_out_a_draft_cancelled_before_it_was_public(
     event_in("London", datetime(2027, 6, 10, 18, 30), title="London")
 
     assert summaries(parse_feed(client.get("/events.ics"))) == [("London", "CONFIRMED")]
-    assert [city.slug for city in selectors.cities()] == ["london"]
+    assert [city.slug for city in city_selectors.cities()] == ["london"]
     assert client.get("/cities/paris/").status_code == 404
     assert client.get("/cities/paris/events.ics").status_code == 404
 

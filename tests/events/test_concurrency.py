@@ -21,6 +21,7 @@ from django.contrib.admin.models import LogEntry
 from django.db import connection
 from django.db.models.query import QuerySet
 
+from checkin import services as checkin_services
 from events import exceptions, services
 from events.models import Event, Message, Registration
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
@@ -363,7 +364,7 @@ def _two_doors_at_once():
     registration = RegistrationFactory(event=at_the_door())
     doors = [make_volunteer(), make_volunteer()]
     calls = [
-        lambda by=by: services.check_in(
+        lambda by=by: checkin_services.check_in(
             event=registration.event, code=registration.ticket_code, by=by
         )
         for by in doors

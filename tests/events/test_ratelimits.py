@@ -17,8 +17,9 @@ from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from cities.models import CitySubscription
 from events import emails, ratelimits
-from events.models import CitySubscription, Message, Registration
+from events.models import Message, Registration
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import JSON, at_the_door, make_volunteer
 
@@ -203,8 +204,8 @@ def test_client_ip_groups_an_ipv6_network_like_allauth():
 def test_follow_unfollow_eleventh_toggle_is_refused_and_changes_nothing():
     client = signed_in()
     EventFactory(city="London", country="GB")
-    follow = reverse("events:follow_city", args=["london"])
-    unfollow = reverse("events:unfollow_city", args=["london"])
+    follow = reverse("cities:follow", args=["london"])
+    unfollow = reverse("cities:unfollow", args=["london"])
     for _ in range(5):
         assert client.post(follow).status_code == 302
         assert client.post(unfollow).status_code == 302
@@ -222,7 +223,7 @@ def test_checkin_scan_121st_in_a_minute_answers_rate_limited_json(client):
     event = at_the_door()
     registration = RegistrationFactory(event=event)
     client.force_login(make_volunteer())
-    url = reverse("events:checkin_scan", args=[event.slug])
+    url = reverse("checkin:scan", args=[event.slug])
     answers = [
         client.post(url, {"code": "not a ticket"}, **JSON).json()["status"]
         for _ in range(120)
@@ -254,7 +255,7 @@ def test_checkin_scan_rate_limited_without_javascript_shows_it_on_the_door(
     settings.TURNOUT_RATE_LIMITS = {"checkin": "1/1m/user"}
     event = at_the_door()
     client.force_login(make_volunteer())
-    url = reverse("events:checkin_scan", args=[event.slug])
+    url = reverse("checkin:scan", args=[event.slug])
     client.post(url, {"code": "not a ticket"})
 
     response = client.post(url, {"code": "not a ticket"})

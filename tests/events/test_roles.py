@@ -33,7 +33,7 @@ def test_anonymous_is_sent_to_log_in(client, event):
     admin_page = client.get(reverse("admin:index"))
     assert admin_page.status_code == 302
     assert admin_page["Location"].startswith(reverse("admin:login"))
-    door = client.get(reverse("events:checkin", args=[event.slug]))
+    door = client.get(reverse("checkin:door", args=[event.slug]))
     assert door.status_code == 302
     assert door["Location"].startswith(reverse("account_login"))
 
@@ -41,15 +41,13 @@ def test_anonymous_is_sent_to_log_in(client, event):
 def test_attendee_gets_neither_the_admin_nor_the_door(client, event):
     attendee = member()
     assert status(client, reverse("admin:index"), attendee) == 302  # admin login
-    assert status(client, reverse("events:checkin", args=[event.slug])) == 403
+    assert status(client, reverse("checkin:door", args=[event.slug])) == 403
 
 
 def test_volunteer_gets_the_door_only(client, event):
     volunteer = member(VOLUNTEERS)
     assert not volunteer.is_staff
-    assert (
-        status(client, reverse("events:checkin", args=[event.slug]), volunteer) == 200
-    )
+    assert status(client, reverse("checkin:door", args=[event.slug]), volunteer) == 200
     assert status(client, reverse("admin:index")) == 302
     assert status(client, reverse("admin:events_event_changelist")) == 302
 
@@ -64,7 +62,7 @@ def test_manager_runs_events_but_administers_no_users(client, event):
         reverse("admin:events_registration_changelist"),
         reverse("admin:events_message_changelist"),
         reverse("admin:events_eventseries_changelist"),
-        reverse("events:checkin", args=[event.slug]),
+        reverse("checkin:door", args=[event.slug]),
     ):
         assert client.get(allowed).status_code == 200, allowed
     for refused in (
@@ -89,7 +87,7 @@ def test_manager_sees_the_event_actions_volunteer_permission_included(client, ev
 def test_staff_without_a_role_sees_no_events(client, event):
     client.force_login(member(is_staff=True))
     assert status(client, reverse("admin:events_event_changelist")) == 403
-    assert status(client, reverse("events:checkin", args=[event.slug])) == 403
+    assert status(client, reverse("checkin:door", args=[event.slug])) == 403
 
 
 def test_superuser_administers_users(admin_client):

@@ -7,6 +7,7 @@ import pytest
 import segno
 from django.urls import reverse
 
+from checkin import services as checkin_services
 from events import outbox, services
 from events.models import Message
 from tests.factories import RegistrationFactory, UserFactory
@@ -189,7 +190,9 @@ def test_waitlisted_and_reminder_emails_carry_no_ticket(mailbox, event):
 
 def test_ticket_page_says_when_it_was_checked_in(client):
     registration = services.register(event=at_the_door(), user=UserFactory())
-    services.check_in(event=registration.event, code=registration.ticket_code, by=None)
+    checkin_services.check_in(
+        event=registration.event, code=registration.ticket_code, by=None
+    )
     client.force_login(registration.user)
 
     page = client.get(reverse("events:ticket", args=[registration.ticket_code]))

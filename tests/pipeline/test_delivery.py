@@ -12,7 +12,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from events import emails, outbox, services
+from config.site import absolute
+from events import outbox, services
 from events.models import Message, Registration
 from tests.factories import EventFactory, UserFactory
 from tests.pipeline.conftest import wait_until
@@ -65,7 +66,7 @@ def test_registration_delivers_one_confirmation_with_its_invitation(mail_pipelin
     calendar = calendar_of(received)
     assert str(calendar["METHOD"]) == "REQUEST"
     vevent = vevent_of(received)
-    assert str(vevent["UID"]) == emails.calendar_uid(event, user)
+    assert str(vevent["UID"]) == calendar.invitation_uid(event, user)
     assert vevent["SEQUENCE"] == 0
     start = vevent.decoded("DTSTART")
     assert start == event.starts_at.replace(microsecond=0)  # iCalendar has seconds
@@ -138,7 +139,7 @@ def test_release_link_cancels_promotes_and_tells_the_next_person(mail_pipeline):
     (confirmation,) = mail_pipeline.sink.messages_to(holder.email)
     text = confirmation.get_body(("plain",)).get_content()
     path = next(
-        line.removeprefix(emails.absolute(""))
+        line.removeprefix(absolute(""))
         for line in text.splitlines()
         if "/release/" in line
     )

@@ -2,8 +2,8 @@
 
 from django.contrib import admin
 
+from cities.models import CitySubscription
 from config.admin_guards import GuardedAdminMixin
-from events.models import CitySubscription
 
 
 @admin.register(CitySubscription)

@@ -1,34 +1,27 @@
-"""The door: check-in pages for staff and volunteers, and the attendee's ticket.
+"""The door: check-in pages for staff and volunteers.
 
 Check-in works without JavaScript: the page's form posts to checkin_scan, which
-renders the page again with the result. With JavaScript (static/events/checkin.js)
+renders the page again with the result. With JavaScript (checkin/static/checkin/checkin.js)
 the same form is sent by fetch() with ``Accept: application/json`` and the answer is
 JSON; the camera scan submits the code it reads through the same form.
 """
 
 from dataclasses import asdict, dataclass
 
-import segno
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import dateformat, timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.models import User
-from events import exceptions, ratelimits, selectors, services
-from events.forms import TicketCodeForm
-from events.models import (
-    Event,
-    Registration,
-    grouped_ticket_code,
-    is_ticket_code,
-    normalize_ticket_code,
-)
-from events.rules import checkin_refusal
+from checkin import exceptions, services
+from checkin.forms import TicketCodeForm
+from checkin.rules import checkin_refusal
+from events import ratelimits, selectors
+from events.models import Event, Registration
 from events.templatetags.turnout import zone_abbreviation
 
 Status = Registration.Status
@@ -128,7 +121,7 @@ def _render_door(request, event, *, form=None, result=None, status=200):
         "result": result,
         "closed": checkin_refusal(event, now=timezone.now()),
     }
-    return render(request, "events/checkin.html", context, status=status)
+    return render(request, "checkin/door.html", context, status=status)
 
 
 @login_required
@@ -208,49 +201,3 @@ def checkin_stats(request, slug):
     return JsonResponse(
         {"checked_in": event.checked_in_count, "confirmed": event.confirmed_count}
     )
-
-
-def ticket_qr_svg(code: str, *, title: str) -> str:
-    """The code as a QR code, inline SVG that scales to its box.
-
-    A full QR code, never a Micro QR (which segno picks for short data and phone
-    cameras do not read), with a white quiet zone so it scans in dark mode too.
-    """
-    qr = segno.make_qr(code, error="m")
-    return qr.svg_inline(
-        title=title, svgclass="ticket-qr", lineclass=None, omitsize=True, light="#fff"
-    )
-
-
-@require_GET
-@login_required
-def ticket(request, code):
-    """The attendee's own ticket: its code, and a QR code while it admits them.
-
-    Any code that is not one of the viewer's tickets is a 404, never a 403, so
-    codes cannot be probed.
-    """
-    normalized = normalize_ticket_code(code)
-    if not is_ticket_code(normalized):
-        raise Http404
-    registration = get_object_or_404(
-        Registration.objects.select_related("event", "event__series", "user"),
-        ticket_code=normalized,
-        user=request.user,
-    )
-    grouped = grouped_ticket_code(registration.ticket_code)
-    admits = (
-        registration.status == Status.CONFIRMED
-        and registration.event.status != Event.Status.CANCELLED
-    )
-    qr = ""
-    if admits:
-        title = _("QR code for ticket %(code)s") % {"code": grouped}
-        qr = mark_safe(ticket_qr_svg(registration.ticket_code, title=title))  # noqa: S308 -- segno escapes the title; the rest is its own markup
-    context = {
-        "registration": registration,
-        "event": registration.event,
-        "grouped_code": grouped,
-        "qr_svg": qr,
-    }
-    return render(request, "events/ticket.html", context)

@@ -10,8 +10,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from events import emails, feeds, ratelimits, selectors, services
-from events.models import CitySubscription
+from cities import selectors, services
+from cities.models import CitySubscription
+from events import calendar, emails, ratelimits
 
 
 @require_GET
@@ -27,7 +28,7 @@ def city(request, slug):
         "events": selectors.events_in_city(city=place, viewer=request.user),
         "following": following,
     }
-    return render(request, "events/city.html", context)
+    return render(request, "cities/city.html", context)
 
 
 def _too_often(request, slug, *, user_id=None):
@@ -48,7 +49,7 @@ def follow(request, slug):
         _("We'll email you when a new event in %(city)s is announced.")
         % {"city": place.name},
     )
-    return redirect("events:city", slug=slug)
+    return redirect("cities:city", slug=slug)
 
 
 @require_POST
@@ -60,7 +61,7 @@ def unfollow(request, slug):
         return refused
     services.unfollow_city(user=request.user, city_slug=slug)
     messages.success(request, _("No more news of %(city)s.") % {"city": place.name})
-    return redirect("events:city", slug=slug)
+    return redirect("cities:city", slug=slug)
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST it (RFC 8058)
@@ -81,7 +82,7 @@ def unfollow_link(request, token):
     subscription = following.first()
     return render(
         request,
-        "events/unfollow.html",
+        "cities/unfollow.html",
         {
             "done": subscription is None,
             "city_name": subscription.city_name if subscription else "",
@@ -99,7 +100,7 @@ def _ics(content: bytes, filename: str) -> HttpResponse:
 def series_feed(request):
     """Every published event of the series (and cancelled ones, marked so)."""
     events = selectors.feed_events()
-    return _ics(feeds.calendar_feed(events, name="Turnout"), "turnout.ics")
+    return _ics(calendar.feed(events, name="Turnout"), "turnout.ics")
 
 
 @require_GET
@@ -107,4 +108,4 @@ def city_feed(request, slug):
     place = selectors.city(slug=slug)
     events = selectors.feed_events(city=place)
     name = f"Turnout {place.name}"
-    return _ics(feeds.calendar_feed(events, name=name), f"turnout-{slug}.ics")
+    return _ics(calendar.feed(events, name=name), f"turnout-{slug}.ics")

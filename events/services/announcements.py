@@ -1,0 +1,74 @@
+"""What staff send attendees beyond the automatic emails: announcements, resends."""
+
+import uuid
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from events import audit, exceptions, outbox
+from events.models import Event, Message, Registration
+from events.services.registrations import lock_event
+
+Status = Registration.Status
+Kind = Message.Kind
+
+
+def resend_confirmation(
+    *, registration: Registration, by: User | None = None
+) -> Message:
+    """Queues a fresh copy of the registration's confirmation (with its invitation).
+
+    Raises RegistrationError when the registration is not confirmed.
+    """
+    if registration.status != Status.CONFIRMED:
+        raise exceptions.RegistrationError(
+            _("Only a confirmed registration has a confirmation to resend.")
+        )
+    message = outbox.for_registration(
+        registration, Kind.CONFIRMED, key=f"resend-{uuid.uuid4().hex[:12]}"
+    )
+    (queued,) = outbox.queue([message])
+    audit.record(by=by, objects=[registration], message="Confirmation resent.")
+    return queued
+
+
+def email_attendees(
+    *, event: Event, subject: str, body: str, key: str, by: User | None = None
+) -> int:
+    """Queues one announcement (subject and body from staff) to each confirmed attendee.
+
+    key names this announcement: sending the same key again (a double click, a
+    resubmitted form), even at the same moment, queues nothing new and records
+    nothing. Returns how many were queued now, and records that many by by.
+    """
+    with transaction.atomic():
+        # Under the event's lock, a second send of the key waits for the first, then
+        # counts what it queued.
+        locked = lock_event(event.pk)
+        registrations = (
+            Registration.objects.filter(event=locked, user__isnull=False)
+            .confirmed()
+            .select_related("user")
+        )
+        messages = [
+            outbox.for_registration(
+                registration,
+                Kind.ANNOUNCEMENT,
+                key=key,
+                context={"subject": subject, "body": body},
+            )
+            for registration in registrations
+        ]
+        already = Message.objects.filter(
+            dedupe_key__in=[message.dedupe_key for message in messages]
+        ).count()
+        outbox.queue_ignoring_duplicates(messages)
+        queued = len(messages) - already
+        if queued:
+            audit.record(
+                by=by,
+                objects=[event],
+                message=f"Emailed {queued} confirmed attendees: {subject}",
+            )
+    return queued
