@@ -31,7 +31,7 @@ class AccountAdapter(DefaultAccountAdapter):
         The templates get the recipient's address and our public site, as allauth's
         own send_mail gives them, and every link in them is on our public address.
         """
-        from events import outbox
+        from accounts.messages import queue_account_email
 
         ctx = {"request": self.request, "email": email, "current_site": public_site()}
         ctx.update(context)
@@ -40,7 +40,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if "signup_url" in ctx:
             ctx["signup_url"] = site.on_site(ctx["signup_url"])
         rendered = self.render_mail(template_prefix, email, ctx)
-        outbox.queue_account_email(rendered, to_email=email)
+        queue_account_email(rendered, to_email=email)
 
     def get_reset_password_from_key_url(self, key):
         return site.on_site(super().get_reset_password_from_key_url(key))

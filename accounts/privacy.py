@@ -41,7 +41,8 @@ from django.utils import timezone
 from accounts.models import User
 from cities.models import CitySubscription
 from events import exceptions, retention, services
-from events.models import Message, Registration
+from events.models import Registration
+from notifications.models import Message
 
 FORMAT = "turnout-personal-data/1"
 

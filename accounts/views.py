@@ -5,7 +5,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -19,9 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import privacy, services
 from accounts.forms import ProfileForm
 from accounts.models import User
-from accounts.services import UNSUBSCRIBE_SALT, stop_reminders, update_profile
+from accounts.services import stop_reminders, update_profile
 from accounts.timezones import is_timezone
 from config.middleware import SESSION_TIMEZONE
+from notifications import links
 
 
 @require_http_methods(["GET", "POST"])
@@ -78,12 +78,14 @@ def unsubscribe(request, token):
     """Stops reminder emails: GET asks, POST (a button, or a mail client's
     one-click List-Unsubscribe-Post) does it. No login needed."""
     try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
-    except signing.BadSignature:
-        return render(request, "events/link_invalid.html", status=400)
+        pk = links.STOP_REMINDERS.read(token)
+    except links.Expired:
+        return render(request, "link_invalid.html", {"too_old": True}, status=410)
+    except links.Invalid:
+        return render(request, "link_invalid.html", status=400)
     user = User.objects.filter(pk=pk).first()
     if user is None:
-        return render(request, "events/link_invalid.html", status=400)
+        return render(request, "link_invalid.html", status=400)
     if request.method == "POST":
         stop_reminders(user=user)
     return render(

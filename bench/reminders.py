@@ -263,8 +263,10 @@ def main() -> None:
         from django.utils import timezone
 
         from config.celery import app
-        from events import emails, reminders
-        from events.models import Message
+        from events import reminders
+        from events.messages import Kind
+        from notifications import mime
+        from notifications.models import Message
 
         call_command("migrate", verbosity=0)
         seed(attendees=n, events=args.events)
@@ -297,7 +299,7 @@ def main() -> None:
         if not delivered:
             raise RuntimeError("the sink accepted nothing")
         pipeline_s = last_at - began
-        reminder = Message.objects.filter(kind=Message.Kind.REMINDER)
+        reminder = Message.objects.filter(kind=Kind.REMINDER)
         sent = reminder.filter(status=Message.Status.SENT)
         wait_for(lambda: sent.count() >= delivered, timeout=60, what="the sent rows")
         counts = sink.call("counts")
@@ -309,7 +311,7 @@ def main() -> None:
         rendering = time.monotonic()
         sender = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
         payloads = [
-            (m.to_email, emails.as_email(m, None).message().as_bytes(linesep="\r\n"))
+            (m.to_email, mime.as_email(m, None).message().as_bytes(linesep="\r\n"))
             for m in sent.order_by("pk").iterator(chunk_size=2000)
         ]
         render_s = time.monotonic() - rendering

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from checkin import exceptions
 from checkin.rules import checkin_refusal
-from events import audit
+from config import audit
 from events.models import Event, Registration
 from events.tickets import is_ticket_code, normalize_ticket_code
 

@@ -9,4 +9,6 @@ class CitiesConfig(AppConfig):
     verbose_name = _("Cities")
 
     def ready(self):
-        from cities import services  # noqa: F401 -- connects tell_followers
+        from cities import messages, services  # noqa: F401 -- services connects tell_followers
+
+        messages.register()

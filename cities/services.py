@@ -4,11 +4,11 @@ from django.dispatch import receiver
 from django.utils.text import slugify
 
 from accounts.models import User
+from cities import messages
 from cities.models import CitySubscription
-from events import outbox, signals
-from events.models import Event, Message
-
-Kind = Message.Kind
+from events import signals
+from events.models import Event
+from notifications import outbox
 
 
 def follow_city(*, user: User, city) -> CitySubscription:
@@ -39,13 +39,7 @@ def tell_followers(*, event: Event, **_signal) -> None:
     )
     outbox.queue_ignoring_duplicates(
         [
-            outbox.for_user_about_event(
-                subscription.user,
-                event,
-                Kind.CITY_NEWS,
-                key="published",
-                context={"city_slug": subscription.city_slug},
-            )
+            messages.news(subscription, event)
             for subscription in followers
             if subscription.user.is_active
         ]

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,7 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.models import User
 from cities import selectors, services
 from cities.models import CitySubscription
-from events import calendar, emails, ratelimits
+from events import calendar, ratelimits
+from events.views import invalid_link
+from notifications import links
 
 
 @require_GET
@@ -69,10 +70,12 @@ def unfollow(request, slug):
 def unfollow_link(request, token):
     """The email's one-click "stop news of <city>": GET asks, POST does it."""
     try:
-        user_pk, city_slug = signing.loads(token, salt=emails.UNFOLLOW_SALT)
+        user_pk, city_slug = links.UNFOLLOW_CITY.read(token)
         user = User.objects.get(pk=user_pk)
-    except (signing.BadSignature, ValueError, TypeError, User.DoesNotExist):
-        return render(request, "events/link_invalid.html", status=400)
+    except links.Expired:
+        return invalid_link(request, status=410, too_old=True)
+    except (links.Invalid, ValueError, TypeError, User.DoesNotExist):
+        return invalid_link(request, status=400)
     if request.method == "POST":
         refused = _too_often(request, city_slug, user_id=user.pk)
         if refused is not None:

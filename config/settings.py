@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_countries",
     "parler",
     "accounts",
+    "notifications",
     "events",
     "cities",
     "checkin",
@@ -155,11 +156,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-# Email has a queue of its own, so a slow mail server never delays other work.
-CELERY_TASK_ROUTES = {
-    "events.send_message": {"queue": "mail"},
-    "events.send_messages": {"queue": "mail"},
-}
+# Email has a queue of its own (notifications.tasks routes its send tasks there), so a
+# slow mail server never delays other work.
 # A worker consumes both unless started with -Q (e.g. a dedicated `-Q mail` worker).
 CELERY_TASK_QUEUES = [
     Queue("celery", Exchange("celery"), routing_key="celery"),
@@ -173,12 +171,12 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": 50},
     },
     "sweep-outbox": {
-        "task": "events.sweep_outbox",
+        "task": "notifications.sweep_outbox",
         "schedule": env.float("TURNOUT_OUTBOX_SWEEP_SECONDS", default=60.0),
         "options": {"expires": 50},
     },
     "prune-outbox": {
-        "task": "events.prune_outbox",
+        "task": "notifications.prune_outbox",
         "schedule": 24 * 60 * 60.0,
         "options": {"expires": 60 * 60},
     },
@@ -219,7 +217,7 @@ else:
         **BROKER_FAIL_FAST,
     }
 
-# The outbox (events/outbox.py) -------------------------------------------------------
+# The outbox (notifications/) ---------------------------------------------------------
 # Links in emails are absolute: the worker has no request to take the host from.
 SITE_URL = env.str("TURNOUT_SITE_URL", default="http://127.0.0.1:8000")
 # 12 attempts at 30 s doubling to a 30-minute cap: about 3.5 hours of outage.

@@ -8,7 +8,9 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self):
+        from events import messages
         from events.roles import ensure_roles_after_migrate
 
+        messages.register()
         # After auth's own handler has created the permissions the roles refer to.
         post_migrate.connect(ensure_roles_after_migrate, sender=self)

@@ -288,7 +288,7 @@ class Registration(models.Model):
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     # The attendee's calendar entry for the event keeps one UID across registrations;
-    # each registration starts its SEQUENCE past every earlier one's (see emails.py).
+    # each registration starts its SEQUENCE past every earlier one's (see events.messages.calendar_sequence).
     calendar_offset = models.PositiveIntegerField(default=0, editable=False)
     ticket_code = models.CharField(
         _("ticket code"),
@@ -340,97 +340,3 @@ class Registration(models.Model):
     def __str__(self):
         attendee = self.user or _("anonymous")
         return f"{attendee} → {self.event} ({self.get_status_display()})"
-
-
-class Message(models.Model):
-    """One email: a row in this outbox before it is a message, and its delivery log.
-
-    The send task moves it queued -> sending -> sent, or failed (a permanent refusal
-    or too many attempts), or skipped (no longer meaningful, with the reason).
-    dedupe_key is unique: the same confirmation or reminder cannot be queued twice.
-    """
-
-    class Kind(models.TextChoices):
-        CONFIRMED = "confirmed", _("Registration confirmed")
-        WAITLISTED = "waitlisted", _("Joined the waitlist")
-        PROMOTED = "promoted", _("Promoted from the waitlist")
-        CANCELLED = "cancelled", _("Registration cancelled")
-        EVENT_CHANGED = "event_changed", _("Event changed")
-        EVENT_CANCELLED = "event_cancelled", _("Event cancelled")
-        REMINDER = "reminder", _("Reminder")
-        ANNOUNCEMENT = "announcement", _("Announcement from the organizers")
-        CITY_NEWS = "city_news", _("New event in a followed city")
-        ACCOUNT = "account", _("Account email")
-
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        SENDING = "sending", _("Sending")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-        SKIPPED = "skipped", _("Skipped")
-
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
-    )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="messages",
-        verbose_name=_("recipient account"),
-    )
-    to_email = models.EmailField(_("to"))
-    language = models.CharField(_("language"), max_length=10, blank=True)
-    event = models.ForeignKey(
-        Event,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="messages",
-        verbose_name=_("event"),
-    )
-    registration = models.ForeignKey(
-        Registration,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="messages",
-        verbose_name=_("registration"),
-    )
-    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
-    context = models.JSONField(_("details"), default=dict, blank=True)
-    resend_of = models.ForeignKey(
-        "self",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="resends",
-        verbose_name=_("resend of"),
-    )
-    subject = models.CharField(_("subject"), max_length=300, blank=True)
-    body_text = models.TextField(_("text"), blank=True)
-    body_html = models.TextField(_("HTML"), blank=True)
-    ics = models.TextField(_("calendar invitation"), blank=True)
-    headers = models.JSONField(default=dict, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    rendered_at = models.DateTimeField(_("rendered"), null=True, blank=True)
-    enqueued_at = models.DateTimeField(_("handed to Celery"), null=True, blank=True)
-    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
-    sending_since = models.DateTimeField(_("sending since"), null=True, blank=True)
-    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("email message")
-        verbose_name_plural = _("email messages")
-        ordering = ["-created_at", "-pk"]
-        indexes = [
-            models.Index(fields=["status", "enqueued_at"]),
-            models.Index(fields=["event", "kind"]),
-        ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} → {self.to_email}"

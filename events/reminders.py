@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 
-from events import outbox
-from events.models import Event, Message, Registration
+from events.messages import Kind, for_registration
+from events.models import Event, Registration
 from events.rules import reminder_refusal
+from notifications import outbox
+from notifications.models import Message
 
 logger = logging.getLogger(__name__)
 
-Kind = Message.Kind
 # How long after the start an event is still scanned, to record the reminders that an
 # outage of beat or the workers kept from going out.
 LOOKBACK = timedelta(days=1)
@@ -128,7 +129,7 @@ def _claim(event: Event, minutes: int, *, reason: str, result: Dispatched) -> No
         registration.event = event
         if reminder_refusal(registration, at=due):
             continue
-        message = outbox.for_registration(
+        message = for_registration(
             registration,
             Kind.REMINDER,
             key=str(minutes),

@@ -9,7 +9,7 @@ statistics stay right; they just no longer say who.
 Erasing an account (accounts.privacy.delete_account) uses the same two steps for
 that one person, at once.
 
-The mail log is deleted outright later or earlier by events.outbox.prune
+The mail log is deleted outright later or earlier by notifications.upkeep.prune
 (MAIL_RETENTION_DAYS, by default 400 days after the event); whichever comes first, no
 address or body survives PERSONAL_DATA_RETENTION_DAYS.
 """
@@ -25,9 +25,10 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import Case, F, Model, Q, QuerySet, Value, When
 
-from events.models import Message, Registration
-from events.outbox import ERASED_RECIPIENT
+from events.models import Registration
 from events.tickets import new_ticket_code
+from notifications.delivery import ERASED_RECIPIENT
+from notifications.models import Message
 
 BATCH = 1000
 Status = Message.Status

@@ -18,7 +18,10 @@ def ensure_roles(apps) -> None:
     """Creates the missing role groups with their permissions (apps: a registry)."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    events = Permission.objects.filter(content_type__app_label="events")
+    # The outbox's Message was events' until notifications had an app of its own.
+    events = Permission.objects.filter(
+        content_type__app_label__in=("events", "notifications")
+    )
     managers, created = Group.objects.get_or_create(name=MANAGERS)
     if created:
         managers.permissions.set(

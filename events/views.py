@@ -2,7 +2,6 @@ from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.core import signing
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,11 +10,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import emails, ratelimits, selectors, services, tickets
+from events import ratelimits, selectors, services, tickets
 from events.exceptions import RegistrationError
 from events.models import Event, Registration
 from events.rules import registration_refusal
 from events.templatetags.turnout import zone_if_clock_differs
+from notifications import links
 
 
 @require_GET
@@ -132,18 +132,20 @@ def release(request, token):
     anything.
     """
     try:
-        pk = signing.loads(token, salt=emails.RELEASE_SALT)
-    except signing.BadSignature:
-        return _invalid_link(request, status=400)
+        pk = links.RELEASE_SEAT.read(token)
+    except links.Expired:
+        return invalid_link(request, status=410, too_old=True)
+    except links.Invalid:
+        return invalid_link(request, status=400)
     registration = selectors.registration_for_release(pk=pk)
     if registration is None:
-        return _invalid_link(request, status=400)
+        return invalid_link(request, status=400)
     event = registration.event
     if registration.status == Registration.Status.CANCELLED:
         messages.info(request, _("This registration was already cancelled."))
         return redirect(event)
     if timezone.now() >= event.starts_at:
-        return _invalid_link(request, status=410, expired=True)
+        return invalid_link(request, status=410, expired=True)
     return _confirm_then_cancel(
         request,
         registration,
@@ -151,9 +153,14 @@ def release(request, token):
     )
 
 
-def _invalid_link(request, *, status: int, expired: bool = False):
+def invalid_link(request, *, status: int, expired: bool = False, too_old=False):
+    """The page of a signed link that does nothing: altered (400), or too old or for
+    an event that started (410)."""
     return render(
-        request, "events/link_invalid.html", {"expired": expired}, status=status
+        request,
+        "link_invalid.html",
+        {"expired": expired, "too_old": too_old},
+        status=status,
     )
 
 

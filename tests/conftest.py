@@ -47,12 +47,12 @@ def mailbox(db):
     calls, and returns everything sent so far (Django's test mail backend)."""
     from django.core import mail
 
-    from events import outbox
-    from events.models import Message
+    from notifications import delivery
+    from notifications.models import Message
 
     def deliver():
         queued = Message.objects.filter(status=Message.Status.QUEUED)
-        outbox.deliver(list(queued.values_list("pk", flat=True)))
+        delivery.deliver(list(queued.values_list("pk", flat=True)))
         return mail.outbox
 
     return deliver

@@ -35,8 +35,11 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from cities.models import CitySubscription
-from events import emails, roles
-from events.models import Event, Message
+from events import roles
+from events.messages import Kind
+from events.models import Event
+from notifications import links
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.sweep import (
     BAD_QUERY_VALUES,
@@ -161,7 +164,7 @@ def world():
     city = slugify(event.city)
     CitySubscription.objects.create(user=attendee, city_slug=city, city_name=event.city)
     Message.objects.create(
-        kind=Message.Kind.CONFIRMED,
+        kind=Kind.CONFIRMED,
         user=attendee,
         to_email=attendee.email,
         event=event,
@@ -180,12 +183,14 @@ def world():
         "cities:city_feed": {"slug": city},
         "cities:follow": {"slug": city},
         "cities:unfollow": {"slug": city},
-        "events:release": {"token": _last_segment(emails.release_url(registration))},
+        "events:release": {
+            "token": _last_segment(links.RELEASE_SEAT.make(registration.pk))
+        },
         "cities:unfollow_link": {
-            "token": _last_segment(emails.unfollow_url(attendee, city))
+            "token": _last_segment(links.UNFOLLOW_CITY.make([attendee.pk, city]))
         },
         "accounts:unsubscribe": {
-            "token": _last_segment(emails.unsubscribe_url(attendee))
+            "token": _last_segment(links.STOP_REMINDERS.make(attendee.pk))
         },
         "events:ticket": {"code": registration.ticket_code},
         "events:cancel": {"pk": str(registration.pk)},

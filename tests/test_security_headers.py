@@ -96,8 +96,8 @@ PAGES = [
     ("superuser", "/admin/events/event/", 200),
     ("superuser", "/admin/events/event/{event_pk}/change/", 200),
     ("superuser", "/admin/events/registration/", 200),
-    ("superuser", "/admin/events/message/", 200),
-    ("superuser", "/admin/events/message/preview/", 200),
+    ("superuser", "/admin/notifications/message/", 200),
+    ("superuser", "/admin/notifications/message/preview/", 200),
 ]
 
 

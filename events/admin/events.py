@@ -19,8 +19,10 @@ from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
 from accounts.timezones import is_timezone
+from config import audit
 from config.admin_guards import GuardedAdminMixin
-from events import audit, emails, exports, selectors, services
+from events import exports, selectors, services
+from events import messages as event_messages
 from events.admin.common import apply_each
 from events.dashboard import fill_percent
 from events.exceptions import TurnoutError
@@ -28,12 +30,13 @@ from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsets
 from events.models import (
     Event,
     EventSeries,
-    Message,
     Registration,
     default_reminder_offsets,
 )
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
+from notifications import mime
+from notifications.models import Message
 
 REGISTRATIONS_SHOWN = 200
 
@@ -465,9 +468,9 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
                     )
                     return None
                 sample = self._sample_announcement(event, data)
-                preview = emails.render(sample)
-                preview.html = emails.html_for_browser(
-                    preview.html, sample.registration
+                preview = event_messages.render_about_event(sample)
+                preview.html = mime.html_for_browser(
+                    preview.html, event_messages.ticket_images(sample, preview.html)
                 )
         else:
             form = EmailAttendeesForm(initial={"key": uuid.uuid4().hex})
@@ -490,11 +493,11 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
             .first()
         )
         if registration is None:
-            sample = emails.sample_messages()[0]
+            sample = event_messages.sample_messages()[0]
             registration = sample.registration
             registration.event = event
         return Message(
-            kind=Message.Kind.ANNOUNCEMENT,
+            kind=event_messages.Kind.ANNOUNCEMENT,
             user=registration.user,
             to_email=registration.user.email,
             event=event,

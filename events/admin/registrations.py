@@ -5,8 +5,9 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from config import audit
 from config.admin_guards import GuardedAdminMixin
-from events import audit, selectors, services
+from events import selectors, services
 from events.admin.common import apply_each
 from events.models import Event, Registration
 

@@ -6,12 +6,15 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from events import audit, exceptions, outbox
-from events.models import Event, Message, Registration
+from config import audit
+from events import exceptions
+from events.messages import Kind, for_registration
+from events.models import Event, Registration
 from events.services.registrations import lock_event
+from notifications import outbox
+from notifications.models import Message
 
 Status = Registration.Status
-Kind = Message.Kind
 
 
 def resend_confirmation(
@@ -25,7 +28,7 @@ def resend_confirmation(
         raise exceptions.RegistrationError(
             _("Only a confirmed registration has a confirmation to resend.")
         )
-    message = outbox.for_registration(
+    message = for_registration(
         registration, Kind.CONFIRMED, key=f"resend-{uuid.uuid4().hex[:12]}"
     )
     (queued,) = outbox.queue([message])
@@ -52,7 +55,7 @@ def email_attendees(
             .select_related("user")
         )
         messages = [
-            outbox.for_registration(
+            for_registration(
                 registration,
                 Kind.ANNOUNCEMENT,
                 key=key,

@@ -16,11 +16,14 @@ from django.utils.translation import get_language_info, override
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from events import audit, exceptions, outbox, signals
-from events.models import Event, Message, Registration
+from config import audit
+from events import exceptions, signals
+from events.messages import Kind, for_registration
+from events.models import Event, Registration
 from events.services.registrations import lock_event, set_capacity
+from notifications import outbox
+from notifications.models import Message
 
-Kind = Message.Kind
 DETAIL_FIELDS = ("starts_at", "ends_at", "venue_name", "venue_address")
 # What change_event never saves as a plain field: each has its service, or is the
 # services' own bookkeeping.
@@ -213,7 +216,7 @@ def _tell_everyone(event: Event, kind: str, context: dict) -> None:
     ).active()
     outbox.queue(
         [
-            outbox.for_registration(
+            for_registration(
                 registration, kind, key=str(event.sequence), context=context
             )
             for registration in registrations.select_related("user")

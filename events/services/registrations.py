@@ -16,12 +16,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from events import audit, exceptions, outbox
-from events.models import Event, Message, Registration
+from config import audit
+from events import exceptions
+from events.messages import Kind, for_registration
+from events.models import Event, Registration
 from events.rules import capacity_refusal, registration_refusal
+from notifications import outbox
 
 Status = Registration.Status
-Kind = Message.Kind
 
 
 def lock_event(event_id: int) -> Event:
@@ -57,7 +59,7 @@ def promote_waitlisted(event: Event, *, confirmed: int, now) -> list[Registratio
         registration.status = Status.CONFIRMED
         registration.confirmed_at = now
     Registration.objects.bulk_update(promoted, ["status", "confirmed_at"])
-    outbox.queue([outbox.for_registration(r, Kind.PROMOTED) for r in promoted])
+    outbox.queue([for_registration(r, Kind.PROMOTED) for r in promoted])
     return promoted
 
 
@@ -103,7 +105,7 @@ def register(*, event: Event, user: User) -> Registration:
                 confirmed_at=now,
                 calendar_offset=calendar_offset,
             )
-            outbox.queue([outbox.for_registration(registration, Kind.CONFIRMED)])
+            outbox.queue([for_registration(registration, Kind.CONFIRMED)])
             return registration
         registration = Registration.objects.create(
             event=locked,
@@ -114,7 +116,7 @@ def register(*, event: Event, user: User) -> Registration:
         )
         position = {"position": waiting + 1}
         outbox.queue(
-            [outbox.for_registration(registration, Kind.WAITLISTED, context=position)]
+            [for_registration(registration, Kind.WAITLISTED, context=position)]
         )
         return registration
 
@@ -138,7 +140,7 @@ def cancel_registration(*, registration: Registration) -> Registration:
         current.status = Status.CANCELLED
         current.cancelled_at = now
         current.save(update_fields=["status", "cancelled_at"])
-        outbox.queue([outbox.for_registration(current, Kind.CANCELLED, context=was)])
+        outbox.queue([for_registration(current, Kind.CANCELLED, context=was)])
         if freed_seat:
             promote_waitlisted(event, confirmed=confirmed_count(event), now=now)
     return current
@@ -197,6 +199,6 @@ def promote(*, registration: Registration, by: User | None = None) -> Registrati
         current.status = Status.CONFIRMED
         current.confirmed_at = now
         current.save(update_fields=["status", "confirmed_at"])
-        outbox.queue([outbox.for_registration(current, Kind.PROMOTED)])
+        outbox.queue([for_registration(current, Kind.PROMOTED)])
         audit.record(by=by, objects=[current], message="Promoted from the waitlist.")
     return current

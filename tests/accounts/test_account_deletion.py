@@ -11,12 +11,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import privacy
+from accounts.messages import ACCOUNT
 from accounts.models import User
 from cities import services as city_services
 from cities.models import CitySubscription
 from cities.selectors import City
-from events import outbox, services
-from events.models import Message, Registration
+from events import services
+from events.models import Registration
+from notifications import delivery
+from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
 from tests.support.people import (
     reauthenticated,
@@ -27,7 +30,7 @@ from tests.support.people import (
 
 pytestmark = pytest.mark.django_db
 
-Kind, Status = Message.Kind, Message.Status
+Status = Message.Status
 
 
 # Delete my account: the pages ------------------------------------------------------
@@ -144,14 +147,14 @@ def test_delete_account_erases_mail_and_skips_what_is_queued(mailbox):
     (sent,) = [m for m in Message.objects.all()]
     mailbox()
     queued = Message.objects.create(
-        kind=Kind.ACCOUNT,
+        kind=ACCOUNT,
         user=user,
         to_email=user.email,
         subject="[Turnout] Sign-In Code",
         body_text="Your code: ABCD-1234",
     )
     unrelated = Message.objects.create(
-        kind=Kind.ACCOUNT, to_email="x@example.com", status=Status.SENT
+        kind=ACCOUNT, to_email="x@example.com", status=Status.SENT
     )
 
     privacy.delete_account(user=user)
@@ -169,7 +172,7 @@ def test_delete_account_erases_mail_and_skips_what_is_queued(mailbox):
     queued.refresh_from_db()
     assert (queued.status, queued.last_error, queued.body_text, queued.to_email) == (
         Status.SKIPPED,
-        outbox.ERASED_RECIPIENT,
+        delivery.ERASED_RECIPIENT,
         "",
         "",
     )

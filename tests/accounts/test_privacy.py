@@ -13,12 +13,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import privacy
+from accounts.messages import ACCOUNT
 from accounts.models import User
 from checkin import services as checkin_services
 from cities import services as city_services
+from cities.messages import CITY_NEWS
 from cities.selectors import City
 from events import services
-from events.models import Message, Registration
+from events.models import Registration
+from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
 from tests.support.people import (
     registered,
@@ -27,7 +30,7 @@ from tests.support.people import (
 
 pytestmark = pytest.mark.django_db
 
-Kind, Status = Message.Kind, Message.Status
+Status = Message.Status
 
 
 # Delivery of what was queued for an account that is gone ---------------------------
@@ -38,7 +41,7 @@ def test_deliver_skips_city_news_queued_for_a_deleted_account(mailbox):
         user=follower, city=City(slug="lisbon", name="Lisbon", country="PT")
     )
     services.publish_event(event=event)
-    (news,) = Message.objects.filter(kind=Kind.CITY_NEWS)
+    (news,) = Message.objects.filter(kind=CITY_NEWS)
     follower.delete()  # a raw delete, around every service
 
     assert mailbox() == []
@@ -126,7 +129,7 @@ def test_download_data_is_one_json_attachment_of_the_signed_in_users_data(client
         user=user, city=City(slug="lisbon", name="Lisbon", country="PT")
     )
     reset = Message.objects.create(
-        kind=Kind.ACCOUNT,
+        kind=ACCOUNT,
         to_email="ADA@example.com",
         subject="[Turnout] Password Reset",
         body_text="Your reset key: RESET-KEY-123",

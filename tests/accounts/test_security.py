@@ -19,7 +19,7 @@ from django.contrib.auth.hashers import MD5PasswordHasher
 from django.test import Client
 
 from accounts.models import User
-from events.models import Message
+from notifications.models import Message
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

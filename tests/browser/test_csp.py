@@ -15,8 +15,10 @@ from django.utils import timezone
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from playwright.sync_api import Page, expect
 
-from events import emails, services
-from events.models import EventSeries, Message
+from events import services
+from events.models import EventSeries
+from notifications import links
+from notifications.models import Message
 from tests.browser.test_attendee_path import FACTORY_PASSWORD, PASSWORD_LABEL, log_in
 from tests.factories import EventFactory, EventSeriesFactory, UserFactory
 from tests.support.door import grouped
@@ -224,9 +226,9 @@ def test_public_pages_report_no_violation(site, page):
     # The signed links from the emails, followed without signing in.
     registration, user = site["reg"], site["user"]
     for link in (
-        emails.release_url(registration),
-        emails.unsubscribe_url(user),
-        emails.unfollow_url(user, "lisbon"),
+        links.RELEASE_SEAT.make(registration.pk),
+        links.STOP_REMINDERS.make(user.pk),
+        links.UNFOLLOW_CITY.make([user.pk, "lisbon"]),
     ):
         visit(page, url + urlsplit(link).path)
 

@@ -9,9 +9,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.timezone import localtime
 
+from accounts.messages import ACCOUNT
+from cities.messages import CITY_NEWS
 from events import services
 from events.forms import ReminderOffsetsField
-from events.models import Event, Message, Registration
+from events.messages import Kind
+from events.models import Event, Registration
+from notifications import kinds
+from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -219,7 +224,7 @@ def test_admin_moving_an_event_tells_its_attendees_once(admin_client):
     assert response.status_code == 302
     event.refresh_from_db()
     assert (event.venue_name, event.sequence) == ("A bigger hall", 1)
-    told = Message.objects.filter(event=event, kind=Message.Kind.EVENT_CHANGED)
+    told = Message.objects.filter(event=event, kind=Kind.EVENT_CHANGED)
     assert sorted(told.values_list("registration_id", flat=True)) == sorted(
         [confirmed.pk, waiting.pk]
     )
@@ -239,7 +244,7 @@ def test_admin_setting_status_cancelled_cancels_through_the_service(admin_client
     assert (event.status, event.sequence) == (Event.Status.CANCELLED, 1)
     assert (
         Message.objects.filter(
-            registration=registration, kind=Message.Kind.EVENT_CANCELLED
+            registration=registration, kind=Kind.EVENT_CANCELLED
         ).count()
         == 1
     )
@@ -276,10 +281,10 @@ def test_admin_message_log_lists_and_resends(admin_client):
     registration = services.register(event=EventFactory(), user=UserFactory())
     message = Message.objects.get(registration=registration)
 
-    page = admin_client.get(reverse("admin:events_message_changelist"))
+    page = admin_client.get(reverse("admin:notifications_message_changelist"))
     assert registration.user.email in page.content.decode()
     response = admin_client.post(
-        reverse("admin:events_message_changelist"),
+        reverse("admin:notifications_message_changelist"),
         {"action": "resend", "_selected_action": [message.pk]},
     )
 
@@ -289,16 +294,18 @@ def test_admin_message_log_lists_and_resends(admin_client):
 
 
 def test_admin_previews_every_template(admin_client):
-    response = admin_client.get(reverse("admin:events_message_preview"))
+    response = admin_client.get(reverse("admin:notifications_message_preview"))
     content = response.content.decode()
     assert response.status_code == 200
-    for kind in Message.Kind:
-        if kind != Message.Kind.ACCOUNT:
+    registered = kinds.registered()
+    assert {kind.name for kind in registered} == {*Kind.values, CITY_NEWS, ACCOUNT}
+    for kind in registered:
+        if kind.name != ACCOUNT:
             assert str(kind.label) in content
     assert "BEGIN:VCALENDAR" in content
     # Each email's HTML sits whole inside its frame's srcdoc (escaped), for every kind.
     frames = content.count('srcdoc="&lt;!DOCTYPE html&gt;')
-    assert frames == len(Message.Kind) - 1  # all but account emails
+    assert frames == len(registered) - 1  # all but account emails
     # The confirmation's QR code shows in the browser: inlined, not a cid: URL.
     assert "data:image/png;base64," in content
     assert "cid:ticket-" not in content

@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from checkin import services as checkin_services
 from events import exceptions, exports, services
-from events.models import Event, Message, Registration
+from events.messages import Kind
+from events.models import Event, Registration
+from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +93,7 @@ def test_cancel_action_asks_first_then_tells_everyone_once(admin_client):
         assert done.status_code == 302
     event.refresh_from_db()
     assert event.status == Event.Status.CANCELLED
-    told = Message.objects.filter(kind=Message.Kind.EVENT_CANCELLED)
+    told = Message.objects.filter(kind=Kind.EVENT_CANCELLED)
     assert sorted(told.values_list("registration", flat=True)) == sorted(
         [confirmed.pk, waiting.pk]
     )
@@ -246,7 +248,7 @@ def test_email_attendees_previews_then_queues_once_per_confirmed_attendee(
             **fields,
         )
         assert sent.status_code == 302
-    queued = Message.objects.filter(kind=Message.Kind.ANNOUNCEMENT)
+    queued = Message.objects.filter(kind=Kind.ANNOUNCEMENT)
     assert sorted(queued.values_list("registration", flat=True)) == [
         first.pk,
         second.pk,
@@ -291,9 +293,7 @@ def test_registration_actions_check_in_promote_resend(admin_client, admin_user):
     assert event.registrations.confirmed().count() == 2
 
     act(admin_client, registrations_url(), "resend_confirmation", [confirmed])
-    confirmations = Message.objects.filter(
-        registration=confirmed, kind=Message.Kind.CONFIRMED
-    )
+    confirmations = Message.objects.filter(registration=confirmed, kind=Kind.CONFIRMED)
     assert confirmations.count() == 2
     assert logged(confirmed) == [
         "Checked in.",
@@ -557,7 +557,7 @@ def test_announcement_subject_must_be_one_line(admin_client):
 
     assert response.status_code == 200
     assert "The subject must be a single line." in response.content.decode()
-    assert not Message.objects.filter(kind=Message.Kind.ANNOUNCEMENT).exists()
+    assert not Message.objects.filter(kind=Kind.ANNOUNCEMENT).exists()
 
 
 def test_announcement_subject_fits_the_row_with_the_longest_title(mailbox):
@@ -568,7 +568,7 @@ def test_announcement_subject_fits_the_row_with_the_longest_title(mailbox):
 
     (*_, email) = mailbox()
 
-    message = Message.objects.get(kind=Message.Kind.ANNOUNCEMENT)
+    message = Message.objects.get(kind=Kind.ANNOUNCEMENT)
     assert message.status == Message.Status.SENT
     assert len(email.subject) == 300 and email.subject.startswith("[Turnout] TTT")
 
@@ -578,7 +578,12 @@ def test_resending_a_message_is_recorded(admin_client, admin_user):
     registration = services.register(event=event, user=UserFactory())
     message = Message.objects.get(registration=registration)
 
-    act(admin_client, reverse("admin:events_message_changelist"), "resend", [message])
+    act(
+        admin_client,
+        reverse("admin:notifications_message_changelist"),
+        "resend",
+        [message],
+    )
 
     assert logged(message) == ["Resent."]
 
@@ -599,7 +604,7 @@ def test_registrations_on_the_event_page_need_view_registration(client):
 
     assert page.status_code == 200
     assert "Ada Lovelace" not in page.content.decode()
-    preview = client.get(reverse("admin:events_message_preview"))
+    preview = client.get(reverse("admin:notifications_message_preview"))
     assert preview.status_code == 403
 
 

@@ -11,8 +11,10 @@ from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
-from events import outbox, services
-from events.models import Event, Message
+from accounts import messages as account_messages
+from events import services
+from events.models import Event
+from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +35,7 @@ def events_url():
 
 
 def messages_url():
-    return reverse("admin:events_message_changelist")
+    return reverse("admin:notifications_message_changelist")
 
 
 def registrations_url():
@@ -72,7 +74,7 @@ def test_message_page_keeps_its_html_inside_the_sandboxed_frame(admin_client):
     message.body_html = f'<p>Hi {XSS}</p><p title="x">"quoted"</p>'
     message.save()
     page = admin_client.get(
-        reverse("admin:events_message_change", args=[message.pk])
+        reverse("admin:notifications_message_change", args=[message.pk])
     ).content.decode()
     # The whole email sits in srcdoc, escaped: nothing breaks out of the attribute.
     assert XSS not in page
@@ -81,7 +83,9 @@ def test_message_page_keeps_its_html_inside_the_sandboxed_frame(admin_client):
 
 
 def test_email_previews_escape_plain_text_parts(admin_client):
-    page = admin_client.get(reverse("admin:events_message_preview")).content.decode()
+    page = admin_client.get(
+        reverse("admin:notifications_message_preview")
+    ).content.decode()
     assert "<pre" in page
     assert "<img" not in page.split("<pre", 1)[1]
 
@@ -97,7 +101,7 @@ def queued_reset_email():
         content_subtype = "plain"
         alternatives = []
 
-    return outbox.queue_account_email(Rendered(), to_email=superuser.email)
+    return account_messages.queue_account_email(Rendered(), to_email=superuser.email)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +147,9 @@ def test_message_list_still_takes_its_declared_filters(manager_client):
 
 def test_account_email_bodies_are_readable_by_nobody(admin_client):
     message = queued_reset_email()
-    page = admin_client.get(reverse("admin:events_message_change", args=[message.pk]))
+    page = admin_client.get(
+        reverse("admin:notifications_message_change", args=[message.pk])
+    )
     assert page.status_code == 200
     assert "reset/key" not in page.content.decode()
     listing = admin_client.get(f"{messages_url()}?q=reset/key")
@@ -188,7 +194,7 @@ def test_authenticator_secret_is_shown_to_nobody(admin_client):
 
 # Bad input in admin lists: a clear 4xx, never a 500 ------------------------------------
 BAD_FILTERS = {
-    "admin:events_message_changelist": [
+    "admin:notifications_message_changelist": [
         "event__id__exact=abc",
         "event__id__exact=%00",
         "status__exact=%00",

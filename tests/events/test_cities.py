@@ -14,14 +14,16 @@ from django.urls import reverse
 
 from cities import selectors as city_selectors
 from cities import services as city_services
+from cities.messages import CITY_NEWS
 from cities.models import CitySubscription
-from events import emails, services
-from events.models import Event, Message
+from events import services
+from events.models import Event
+from notifications import links
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind = Message.Kind
 Status = Event.Status
 
 
@@ -203,7 +205,7 @@ def test_publishing_an_event_emails_each_follower_of_its_city_once(mailbox, lond
     subject = f"[Turnout] Turnout comes to London: {event.title}"
     assert sorted(first) == [([ada.email], subject), ([grace.email], subject)]
     assert sent == first
-    assert Message.objects.filter(kind=Kind.CITY_NEWS).count() == 2
+    assert Message.objects.filter(kind=CITY_NEWS).count() == 2
 
 
 def test_publishing_again_before_the_news_went_out_queues_no_second_email(
@@ -255,7 +257,7 @@ def test_city_news_one_click_unsubscribe_ends_the_subscription(mailbox, london):
 
     (email,) = mailbox()
 
-    link = emails.unfollow_url(ada, "london")
+    link = links.UNFOLLOW_CITY.make([ada.pk, "london"])
     assert link.startswith("http://testserver/unfollow/")
     assert email.extra_headers["List-Unsubscribe"] == f"<{link}>"
     assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -277,7 +279,7 @@ def test_unfollow_link_asks_before_it_unsubscribes(client, london):
     (ada,) = following(london)
 
     response = client.get(
-        emails.unfollow_url(ada, "london").removeprefix("http://testserver")
+        links.UNFOLLOW_CITY.make([ada.pk, "london"]).removeprefix("http://testserver")
     )
 
     assert response.status_code == 200
@@ -288,11 +290,13 @@ def test_unfollow_link_asks_before_it_unsubscribes(client, london):
 @pytest.mark.parametrize("tampering", ["altered", "reminder-unsubscribe-token"])
 def test_unfollow_link_tampered_is_400_and_changes_nothing(london, tampering):
     (ada,) = following(london)
-    path = emails.unfollow_url(ada, "london").removeprefix("http://testserver")
+    path = links.UNFOLLOW_CITY.make([ada.pk, "london"]).removeprefix(
+        "http://testserver"
+    )
     if tampering == "altered":
         path = path[:-3] + "xx/"
     else:
-        token = emails.unsubscribe_url(ada).rstrip("/").rsplit("/", 1)[1]
+        token = links.STOP_REMINDERS.make(ada.pk).rstrip("/").rsplit("/", 1)[1]
         path = reverse("cities:unfollow_link", kwargs={"token": token})
 
     response = Client(enforce_csrf_checks=True).post(path)

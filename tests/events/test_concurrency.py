@@ -23,7 +23,9 @@ from django.db.models.query import QuerySet
 
 from checkin import services as checkin_services
 from events import exceptions, services
-from events.models import Event, Message, Registration
+from events.messages import Kind
+from events.models import Event, Registration
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import at_the_door, make_volunteer
 
@@ -283,7 +285,7 @@ def test_cancellations_racing_without_the_lock_leave_seats_empty(no_row_locks):
     )
     failed = [e for e in errors if e is not None]
     assert len(confirmed) < len(expected) or failed
-    assert all("events_message_dedupe_key" in str(e) for e in failed)
+    assert all("notifications_message_dedupe_key" in str(e) for e in failed)
 
 
 def test_capacity_raised_while_people_register_never_exceeds_new_capacity():
@@ -474,7 +476,7 @@ def _announce_twice_at_once():
     records = LogEntry.objects.filter(object_id=str(event.pk)).values_list(
         "change_message", flat=True
     )
-    queued = Message.objects.filter(kind=Message.Kind.ANNOUNCEMENT).count()
+    queued = Message.objects.filter(kind=Kind.ANNOUNCEMENT).count()
     return sorted(results), list(records), queued
 
 

@@ -9,13 +9,17 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from events import emails, outbox, services
-from events.models import Message, Registration
+from accounts.messages import ACCOUNT
+from events import services
+from events.messages import Kind, for_registration
+from events.models import Registration
+from notifications import delivery, links, outbox, upkeep
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind, Status = Message.Kind, Message.Status
+Status = Message.Status
 
 
 def kinds(**filters):
@@ -172,13 +176,13 @@ def test_waitlisted_leaving_gets_no_invitation(mailbox):
     ],
 )
 def test_smtp_errors_are_transient_or_permanent(error, transient):
-    assert outbox.classify(error).transient is transient
+    assert delivery.classify(error).transient is transient
 
 
 def test_retry_delay_grows_with_jitter_up_to_the_cap(settings):
     settings.MAIL_RETRY_BASE_SECONDS, settings.MAIL_RETRY_MAX_SECONDS = 30, 600
     for attempts, ceiling in [(1, 30), (2, 60), (3, 120), (6, 600), (12, 600)]:
-        delays = [outbox.retry_delay(attempts) for _ in range(50)]
+        delays = [delivery.retry_delay(attempts) for _ in range(50)]
         assert all(ceiling / 2 <= d <= ceiling for d in delays)
         assert len(set(delays)) > 1
 
@@ -207,7 +211,7 @@ def test_sweeper_hands_over_lost_and_stuck_messages_only(settings):
     Message.objects.filter(pk=never.pk).update(created_at=now - timedelta(minutes=1))
     Message.objects.filter(pk=just_made.pk).update(created_at=now)
 
-    assert outbox.sweep(now=now) == [never.pk, stuck.pk]
+    assert upkeep.sweep(now=now) == [never.pk, stuck.pk]
 
 
 def test_resend_queues_a_fresh_copy(mailbox):
@@ -259,7 +263,7 @@ def test_account_email_bodies_are_not_kept_after_sending(client, mailbox):
     (sent,) = mailbox()
 
     assert "code" in sent.body.lower()
-    row = Message.objects.get(kind=Kind.ACCOUNT)
+    row = Message.objects.get(kind=ACCOUNT)
     assert (row.status, row.body_text, row.body_html) == (Status.SENT, "", "")
     with pytest.raises(ValueError, match="not resent"):
         outbox.resend(row)
@@ -276,7 +280,7 @@ def test_a_retry_that_arrives_early_leaves_the_row_to_the_one_that_is_due(mailbo
 
 # The release link --------------------------------------------------------------------
 def release_path(registration):
-    return emails.release_url(registration).removeprefix("http://testserver")
+    return links.RELEASE_SEAT.make(registration.pk).removeprefix("http://testserver")
 
 
 def test_release_link_asks_then_cancels_and_promotes(client):
@@ -332,7 +336,7 @@ def test_a_message_that_keeps_dying_in_sending_is_failed_not_resent(mailbox, set
         attempts=settings.MAIL_MAX_ATTEMPTS,
     )
 
-    outbox.deliver([message.pk])
+    delivery.deliver([message.pk])
 
     message.refresh_from_db()
     assert message.status == Message.Status.FAILED
@@ -354,7 +358,7 @@ def test_prune_deletes_only_the_old_finished_log(settings):
 
     def message(event, status, **fields):
         registration = RegistrationFactory(event=event)
-        row = outbox.for_registration(registration, Message.Kind.CONFIRMED)
+        row = for_registration(registration, Kind.CONFIRMED)
         row.status = status
         row.save()
         Message.objects.filter(pk=row.pk).update(**fields)
@@ -366,16 +370,16 @@ def test_prune_deletes_only_the_old_finished_log(settings):
     kept.append(message(past, Message.Status.QUEUED))  # never deleted unsent
     kept.append(message(recent, Message.Status.SENT))  # its event is recent
     old_account = Message.objects.create(
-        kind=Message.Kind.ACCOUNT, to_email="a@example.com", status=Message.Status.SENT
+        kind=ACCOUNT, to_email="a@example.com", status=Message.Status.SENT
     )
     Message.objects.filter(pk=old_account.pk).update(created_at=long_ago)
     new_account = Message.objects.create(
-        kind=Message.Kind.ACCOUNT, to_email="b@example.com", status=Message.Status.SENT
+        kind=ACCOUNT, to_email="b@example.com", status=Message.Status.SENT
     )
     gone.append(old_account.pk)
     kept.append(new_account.pk)
 
-    assert outbox.prune(now=now) == len(gone)
+    assert upkeep.prune(now=now) == len(gone)
 
     assert sorted(Message.objects.values_list("pk", flat=True)) == sorted(kept)
 

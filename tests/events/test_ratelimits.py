@@ -18,8 +18,10 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from cities.models import CitySubscription
-from events import emails, ratelimits
-from events.models import Message, Registration
+from events import ratelimits
+from events.models import Registration
+from notifications import links
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import JSON, at_the_door, make_volunteer
 
@@ -125,7 +127,7 @@ def test_release_link_counts_against_the_seat_owner():
     for _ in range(10):
         register(client, event)
     registration = Registration.objects.get(event=event, user=client.user)
-    path = emails.release_url(registration).removeprefix("http://testserver")
+    path = links.RELEASE_SEAT.make(registration.pk).removeprefix("http://testserver")
 
     response = Client().post(path)  # the emailed link: nobody signed in
 

@@ -5,13 +5,15 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from events import outbox, reminders, services
-from events.models import Event, Message, Registration
+from events import reminders, services
+from events.messages import Kind, for_registration
+from events.models import Event, Registration
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind, Status = Message.Kind, Message.Status
+Status = Message.Status
 DAY, TWO_HOURS = 24 * 60, 2 * 60
 
 
@@ -199,7 +201,9 @@ def test_reminder_email_offers_release_and_one_click_unsubscribe(mailbox):
 
 
 def test_unsubscribe_link_asks_first_and_a_tampered_one_changes_nothing(client):
-    from events.emails import unsubscribe_url
+    from notifications import links
+
+    unsubscribe_url = links.STOP_REMINDERS.make
 
     user = UserFactory()
     path = unsubscribe_url(user).removeprefix("http://testserver")
@@ -247,14 +251,14 @@ def test_two_dispatchers_at_the_same_moment_claim_each_reminder_once():
 def test_two_dispatchers_without_the_unique_claim_double_up(monkeypatch):
     """Control: with keys that no longer collide, the same two runs queue reminders
     twice, so the test above would see it."""
-    original = outbox.for_registration
+    original = for_registration
 
     def unclaimed(*args, **kwargs):
         message = original(*args, **kwargs)
         message.dedupe_key += f":{threading.get_ident()}"
         return message
 
-    monkeypatch.setattr(outbox, "for_registration", unclaimed)
+    monkeypatch.setattr(reminders, "for_registration", unclaimed)
     event = event_starting_in(timedelta(hours=20))
     RegistrationFactory.create_batch(50, event=event)
     assert _two_dispatchers_at_once(event) == 100

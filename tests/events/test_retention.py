@@ -10,14 +10,18 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from events import exports, outbox, retention, tasks
-from events.models import Event, Message, Registration
+from accounts.messages import ACCOUNT
+from events import exports, retention, tasks
+from events.messages import Kind, for_registration
+from events.models import Event, Registration
 from events.selectors import with_admin_counts
+from notifications import delivery
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind, Status = Message.Kind, Message.Status
+Status = Message.Status
 NOW = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
 
@@ -33,7 +37,7 @@ def ended(days_ago: float, **fields) -> Event:
 
 
 def message(registration, status=Status.SENT, **fields) -> Message:
-    row = outbox.for_registration(registration, Kind.CONFIRMED)
+    row = for_registration(registration, Kind.CONFIRMED)
     row.status = status
     row.subject = "[Turnout] You're in: Tour stop"
     row.body_text = (
@@ -84,13 +88,13 @@ def test_purge_erases_the_mail_of_old_events_and_old_account_emails():
     stuck = message(RegistrationFactory(event=old), status=Status.QUEUED)
     recent_sent = message(RegistrationFactory(event=recent))
     old_account = Message.objects.create(
-        kind=Kind.ACCOUNT, to_email="a@example.com", status=Status.SENT
+        kind=ACCOUNT, to_email="a@example.com", status=Status.SENT
     )
     Message.objects.filter(pk=old_account.pk).update(
         created_at=NOW - timedelta(days=31)
     )
     new_account = Message.objects.create(
-        kind=Kind.ACCOUNT, to_email="b@example.com", status=Status.SENT
+        kind=ACCOUNT, to_email="b@example.com", status=Status.SENT
     )
     Message.objects.filter(pk=new_account.pk).update(
         created_at=NOW - timedelta(days=29)
@@ -116,7 +120,7 @@ def test_purge_erases_the_mail_of_old_events_and_old_account_emails():
     )
     assert (stuck.status, stuck.last_error) == (
         Status.SKIPPED,
-        outbox.ERASED_RECIPIENT,
+        delivery.ERASED_RECIPIENT,
     )
     for row in (recent_sent, new_account):
         row.refresh_from_db()

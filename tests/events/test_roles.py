@@ -60,7 +60,7 @@ def test_manager_runs_events_but_administers_no_users(client, event):
         reverse("admin:events_event_changelist"),
         reverse("admin:events_event_change", args=[event.pk]),
         reverse("admin:events_registration_changelist"),
-        reverse("admin:events_message_changelist"),
+        reverse("admin:notifications_message_changelist"),
         reverse("admin:events_eventseries_changelist"),
         reverse("checkin:door", args=[event.slug]),
     ):

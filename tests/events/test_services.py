@@ -5,7 +5,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from events import exceptions, services
-from events.models import Event, Message, Registration
+from events.messages import Kind
+from events.models import Event, Registration
+from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -304,7 +306,7 @@ def test_update_event_details_ignores_changes_nobody_would_notice(typed):
     )
     assert list(
         Message.objects.filter(registration=registration).values_list("kind", flat=True)
-    ) == [Message.Kind.CONFIRMED]
+    ) == [Kind.CONFIRMED]
 
 
 def test_update_event_details_stores_a_new_address_with_plain_line_breaks():
@@ -349,9 +351,9 @@ def test_change_event_sends_each_field_through_its_service_and_records_it():
         .order_by("pk")
         .values_list("kind", flat=True)
     ) == [
-        Message.Kind.CONFIRMED,
-        Message.Kind.EVENT_CHANGED,
-        Message.Kind.EVENT_CANCELLED,
+        Kind.CONFIRMED,
+        Kind.EVENT_CHANGED,
+        Kind.EVENT_CANCELLED,
     ]
     assert change_log(event) == [
         "Changed Title, Venue address, Capacity and Status.",
@@ -396,4 +398,4 @@ def test_change_event_refused_changes_nothing():
         5,
         0,
     )
-    assert not Message.objects.filter(kind=Message.Kind.EVENT_CHANGED).exists()
+    assert not Message.objects.filter(kind=Kind.EVENT_CHANGED).exists()

@@ -8,8 +8,10 @@ import segno
 from django.urls import reverse
 
 from checkin import services as checkin_services
-from events import outbox, services
-from events.models import Message
+from events import services
+from events.messages import Kind, for_registration
+from notifications import outbox
+from notifications.models import Message
 from tests.factories import RegistrationFactory, UserFactory
 from tests.support.door import at_the_door, grouped
 
@@ -175,7 +177,7 @@ def test_waitlisted_and_reminder_emails_carry_no_ticket(mailbox, event):
         services.register(event=event, user=UserFactory())
     waiting = services.register(event=event, user=UserFactory())
     reminded = RegistrationFactory(event=event)
-    outbox.queue([outbox.for_registration(reminded, Message.Kind.REMINDER, key="1")])
+    outbox.queue([for_registration(reminded, Kind.REMINDER, key="1")])
 
     sent = [
         m for m in mailbox() if m.to in ([waiting.user.email], [reminded.user.email])

@@ -11,12 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from events import reminders, services
-from events.models import Message
+from events.messages import Kind
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-Kind, Status = Message.Kind, Message.Status
+Status = Message.Status
 DAY, TWO_HOURS = 24 * 60, 2 * 60
 LONDON = ZoneInfo("Europe/London")
 

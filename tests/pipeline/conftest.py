@@ -306,7 +306,7 @@ def mail_pipeline(pipeline, transactional_db, request):
 def _settle():
     """Waits until the worker is done with every row, so the flush that follows the
     test does not race it."""
-    from events.models import Message
+    from notifications.models import Message
 
     with contextlib.suppress(AssertionError):
         wait_until(

@@ -13,8 +13,10 @@ from django.test import Client
 from django.utils import timezone
 
 from config.site import absolute
-from events import outbox, services
-from events.models import Message, Registration
+from events import services
+from events.models import Registration
+from notifications import outbox
+from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
 from tests.pipeline.conftest import wait_until
 
@@ -206,7 +208,9 @@ def test_smtp_5xx_fails_without_retrying_and_shows_in_the_admin(mail_pipeline):
     assert mail_pipeline.sink.messages_to(user.email) == []
     staff = Client()
     staff.force_login(UserFactory(is_staff=True, is_superuser=True))
-    page = staff.get("/admin/events/message/?status__exact=failed").content.decode()
+    page = staff.get(
+        "/admin/notifications/message/?status__exact=failed"
+    ).content.decode()
     assert user.email in page
     assert "5.1.1 Mailbox does not exist" in page
 

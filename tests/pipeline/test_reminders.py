@@ -6,7 +6,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from events.models import Message
+from events.messages import Kind
+from notifications.models import Message
 from tests.factories import EventFactory, RegistrationFactory
 from tests.pipeline.conftest import wait_until
 
@@ -25,7 +26,7 @@ def test_two_beat_processes_deliver_one_reminder_per_registration(mail_pipeline)
     wait_until(
         lambda: (
             Message.objects.filter(
-                kind=Message.Kind.REMINDER, status=Message.Status.SENT
+                kind=Kind.REMINDER, status=Message.Status.SENT
             ).count()
             == 5
         ),
@@ -38,4 +39,4 @@ def test_two_beat_processes_deliver_one_reminder_per_registration(mail_pipeline)
         assert [m["Subject"] for m in received] == [
             f"[Turnout] Reminder: {event.title} starts in 22 hours"
         ]
-    assert Message.objects.filter(kind=Message.Kind.REMINDER).count() == 5
+    assert Message.objects.filter(kind=Kind.REMINDER).count() == 5

@@ -1,78 +1,113 @@
-"""Builds each message from templates: subject, plain text, HTML and the .ics invitation.
+"""What events tells attendees: its kinds of message, their rendering in the
+recipient's language (subject, text, HTML, the .ics invitation), whether each is still
+true when it can be sent, and the ticket's QR image the confirmations carry.
 
 Rendering reads only the message and the rows it was claimed with (event,
-registration, user), in the recipient's language. Times are the event's local time
-with its zone's abbreviation, and the recipient's own when their clock differs.
+registration, user). Times are the event's local time with its zone's abbreviation,
+and the recipient's own when their clock differs.
 """
 
-import base64
-import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.mime.image import MIMEImage
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 
 from django.conf import settings
-from django.core import signing
-from django.core.mail import EmailMultiAlternatives
+from django.db import models
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.services import UNSUBSCRIBE_SALT
+from accounts.models import User
 from config.site import absolute, host
 from events import calendar, tickets
-from events.models import Event, Message, Registration
+from events.models import Event, EventSeries, Registration
+from events.rules import reminder_refusal
 from events.templatetags.turnout import zone_if_clock_differs
+from notifications import kinds, links, upkeep
+from notifications.kinds import Rendered
+from notifications.models import Message
+from notifications.outbox import message as new_message
 
-Kind = Message.Kind
-RELEASE_SALT = "turnout.release-seat"
-UNFOLLOW_SALT = "turnout.unfollow-city"
+
+class Kind(models.TextChoices):
+    """The messages events sends, each about one registration."""
+
+    CONFIRMED = "confirmed", gettext_lazy("Registration confirmed")
+    WAITLISTED = "waitlisted", gettext_lazy("Joined the waitlist")
+    PROMOTED = "promoted", gettext_lazy("Promoted from the waitlist")
+    CANCELLED = "cancelled", gettext_lazy("Registration cancelled")
+    EVENT_CHANGED = "event_changed", gettext_lazy("Event changed")
+    EVENT_CANCELLED = "event_cancelled", gettext_lazy("Event cancelled")
+    REMINDER = "reminder", gettext_lazy("Reminder")
+    ANNOUNCEMENT = "announcement", gettext_lazy("Announcement from the organizers")
+
+
 # The emails that carry the ticket: the code, its QR code inline and a link to it.
 TICKET_KINDS = (Kind.CONFIRMED, Kind.PROMOTED)
 SUBJECT_MAX = Message._meta.get_field("subject").max_length
+NOT_PUBLISHED = "The event was no longer published when this could be sent."
+# Loaded with every claimed row, so rendering reads no other rows.
+RELATED = ("event", "event__series", "registration")
+PREFETCH = ("event__translations",)
 
 
-@dataclass
-class Rendered:
-    subject: str
-    text: str
-    html: str
-    ics: str = ""
-    headers: dict = field(default_factory=dict)
+def for_registration(
+    registration: Registration, kind: str, *, key: str = "", context=None
+) -> Message:
+    """An unsaved message about a registration, to its attendee, in their language.
+
+    key completes the dedupe key (registration, kind[, key]): the same one is never
+    queued twice. A registration whose attendee's data was erased gets a message
+    with no recipient, which delivery skips.
+    """
+    return new_message(
+        kind,
+        user=registration.user,
+        dedupe_key=f"reg:{registration.pk}:{kind}" + (f":{key}" if key else ""),
+        context=context,
+        event_id=registration.event_id,
+        registration=registration,
+    )
 
 
-def release_url(registration: Registration) -> str:
-    """The signed "Release my seat" link: works without logging in, until the start."""
-    token = signing.dumps(registration.pk, salt=RELEASE_SALT, compress=True)
-    return absolute(reverse("events:release", kwargs={"token": token}))
+# Whether it is still true -------------------------------------------------------------
+def skip_reason(message: Message, now: datetime) -> str:
+    """Why an event message is no longer true or worth sending, or "" when it is.
 
-
-def unsubscribe_url(user) -> str:
-    token = signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT, compress=True)
-    return absolute(reverse("accounts:unsubscribe", kwargs={"token": token}))
-
-
-def unfollow_url(user, city_slug: str) -> str:
-    token = signing.dumps([user.pk, city_slug], salt=UNFOLLOW_SALT, compress=True)
-    return absolute(reverse("cities:unfollow_link", kwargs={"token": token}))
-
-
-def _unsubscribe(message: Message) -> tuple[str, str]:
-    """The one-click unsubscribe link for the emails that have one, and its words."""
+    A confirmation held up by a mail-server outage is not delivered after the
+    registration or the event was cancelled, nor a reminder (rules.reminder_refusal,
+    the scan's own rule) or a change notice after the event went back to draft.
+    """
+    registration, event = message.registration, message.event
+    if registration is None:
+        return ""
     if message.kind == Kind.REMINDER:
-        return unsubscribe_url(message.user), _("Stop reminder emails")
-    if message.kind == Kind.CITY_NEWS:
-        return (
-            unfollow_url(message.user, message.context["city_slug"]),
-            _("Stop news of events in %(city)s") % {"city": message.event.city},
-        )
-    return "", ""
+        return reminder_refusal(registration, at=now)
+    if message.kind in (
+        Kind.CONFIRMED,
+        Kind.PROMOTED,
+        Kind.EVENT_CHANGED,
+        Kind.ANNOUNCEMENT,
+    ):
+        if event.status == Event.Status.CANCELLED:
+            return "The event was cancelled before this could be sent."
+        if registration.status == Registration.Status.CANCELLED:
+            return "The registration was cancelled before this could be sent."
+    if message.kind == Kind.EVENT_CHANGED and event.status != Event.Status.PUBLISHED:
+        # As update_event_details tells nobody of a change to an unpublished event.
+        return NOT_PUBLISHED
+    if (
+        message.kind == Kind.WAITLISTED
+        and registration.status != Registration.Status.WAITLISTED
+    ):
+        return "No longer on the waitlist when this could be sent."
+    return ""
 
 
+# Rendering ---------------------------------------------------------------------------
 def ticket_qr_cid(registration: Registration) -> str:
     """The Content-ID of the ticket's QR image: fixed per ticket, so the HTML
     rendered once and the image attached at each send attempt always agree."""
@@ -107,17 +142,19 @@ def _subject(message: Message, event: Event | None) -> str:
         Kind.EVENT_CHANGED: _("Changed: %(event)s"),
         Kind.EVENT_CANCELLED: _("Cancelled: %(event)s"),
         Kind.REMINDER: _("Reminder: %(event)s starts %(when)s"),
-        Kind.CITY_NEWS: _("Turnout comes to %(city)s: %(event)s"),
     }
     if message.kind == Kind.ANNOUNCEMENT:
         # Staff's own words; no % interpolation of what they typed, and never a
         # line break (a header) or more than the row holds.
         subject = " ".join(str(message.context.get("subject", "")).split())
-        return f"[Turnout] {title}: {subject}"[:SUBJECT_MAX]
+        return subject_line(f"{title}: {subject}")
     when = _("in %(time)s") % {"time": _timeuntil(event.starts_at) if event else ""}
-    city = event.city if event else ""
-    subject = subjects[message.kind] % {"event": title, "when": when, "city": city}
-    return f"[Turnout] {subject}"[:SUBJECT_MAX]
+    return subject_line(subjects[message.kind] % {"event": title, "when": when})
+
+
+def subject_line(text: str) -> str:
+    """An email's subject: Turnout's tag, and no more than the row holds."""
+    return f"[Turnout] {text}"[:SUBJECT_MAX]
 
 
 def _timeuntil(moment: datetime) -> str:
@@ -172,15 +209,30 @@ def _plain(text: str) -> str:
     return str.__str__(text)  # a copy as the base type, without the safe mark
 
 
-def render(message: Message) -> Rendered:
-    """Renders an event message in the recipient's language. Reads no other rows."""
+def _stop_reminders(message: Message) -> tuple[str, str]:
+    if message.kind != Kind.REMINDER:
+        return "", ""
+    return links.STOP_REMINDERS.make(message.user.pk), _("Stop reminder emails")
+
+
+def render_about_event(
+    message: Message,
+    *,
+    subject: Callable[[Message], str] | None = None,
+    unsubscribe: Callable[[Message], tuple[str, str]] = _stop_reminders,
+) -> Rendered:
+    """Renders a message about an event (emails/<kind>.txt and .html) in the
+    recipient's language: events' own kinds, and those of the apps built on events
+    (a city's news). subject(message), when given, replaces the kind's own;
+    unsubscribe(message) is the one-click link and its words, or two empty strings.
+    Both are called in the recipient's language."""
     language = message.language or settings.LANGUAGE_CODE
     with translation.override(language):
         event, registration, user = message.event, message.registration, message.user
         event.set_current_language(language)  # parler: the title in their language
         method = _calendar_method(message) if registration else ""
         active = registration and registration.status != Registration.Status.CANCELLED
-        unsubscribe, unsubscribe_text = _unsubscribe(message)
+        unsubscribe_url, unsubscribe_text = unsubscribe(message)
         context = {
             "kind": message.kind,
             "event": event,
@@ -191,10 +243,10 @@ def render(message: Message) -> Rendered:
             "position": message.context.get("position"),
             "was": message.context.get("was"),
             "previous": _previous(message),
-            "release_url": release_url(registration)
+            "release_url": links.RELEASE_SEAT.make(registration.pk)
             if active and event.status != Event.Status.CANCELLED
             else "",
-            "unsubscribe_url": unsubscribe,
+            "unsubscribe_url": unsubscribe_url,
             "unsubscribe_text": unsubscribe_text,
             "calendar_method": method,
             "announcement": message.context.get("body", ""),
@@ -202,7 +254,7 @@ def render(message: Message) -> Rendered:
             **_ticket_context(message),
         }
         rendered = Rendered(
-            subject=_subject(message, event),
+            subject=subject(message) if subject else _subject(message, event),
             # Plain text is not HTML: never marked safe, so a page that shows it
             # (the admin's previews) escapes what attendees typed into it.
             text=_plain(render_to_string(f"emails/{message.kind}.txt", context)),
@@ -225,51 +277,7 @@ def render(message: Message) -> Rendered:
     return rendered
 
 
-class EmailWithInlineImages(EmailMultiAlternatives):
-    """An email whose HTML shows images by cid: URL.
-
-    The HTML alternative and its images travel together in one multipart/related
-    part (RFC 2387), so mail clients show the images in place, not as attachments:
-    multipart/alternative holds text/plain and multipart/related (text/html and the
-    images); other attachments (the invitation) stay outside, as before.
-
-    Each multipart part gets its boundary here, a random 128-bit token. Left to
-    itself, the email package picks a boundary and compiles a new regular expression
-    per part to check the body for it, which was a tenth of a worker's time per
-    message (and flushed the re module's cache); a token of that size cannot turn up
-    in a body by chance.
-    """
-
-    def __init__(self, *args, inline_images: Sequence[MIMEImage] = (), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.inline_images = list(inline_images)
-
-    def message(self):
-        msg = super().message()
-        if self.inline_images:
-            _relate_html(msg, self.inline_images)
-        for part in msg.walk():
-            if part.is_multipart():
-                part.set_boundary(f"==turnout-{secrets.token_hex(16)}==")
-        return msg
-
-
-def _relate_html(msg, images: Sequence[MIMEImage]) -> None:
-    for part in msg.walk():
-        if part.get_content_type() != "multipart/alternative":
-            continue
-        children = part.get_payload()
-        for index, child in enumerate(children):
-            if child.get_content_type() == "text/html":
-                related = MIMEMultipart("related", type="text/html")
-                related.attach(child)
-                for image in images:
-                    related.attach(image)
-                children[index] = related
-                return
-
-
-def _ticket_images(message: Message) -> list[MIMEImage]:
+def ticket_images(message: Message, html: str) -> list[MIMEImage]:
     """The ticket's QR code, when the rendered HTML shows it.
 
     Generated at each send from the ticket code (deterministic, nothing stored); the
@@ -278,7 +286,7 @@ def _ticket_images(message: Message) -> list[MIMEImage]:
     if message.kind not in TICKET_KINDS or message.registration is None:
         return []
     cid = ticket_qr_cid(message.registration)
-    if f"cid:{cid}" not in message.body_html:
+    if f"cid:{cid}" not in html:
         return []
     image = MIMEImage(tickets.qr_png(message.registration.ticket_code), "png")
     image.add_header("Content-ID", f"<{cid}>")
@@ -286,47 +294,9 @@ def _ticket_images(message: Message) -> list[MIMEImage]:
     return [image]
 
 
-def html_for_browser(html: str, registration: Registration | None) -> str:
-    """The HTML with the ticket's QR image inlined as a data: URL, for the admin's
-    previews: a browser cannot resolve the cid: URL the email uses."""
-    if registration is None:
-        return html
-    cid = f"cid:{ticket_qr_cid(registration)}"
-    if cid not in html:
-        return html
-    png = base64.b64encode(tickets.qr_png(registration.ticket_code)).decode()
-    return html.replace(cid, f"data:image/png;base64,{png}")
-
-
-def as_email(message: Message, connection) -> EmailMultiAlternatives:
-    """The rendered row as a MIME message: text, HTML (with the ticket's QR code
-    inline, for confirmations) and the invitation."""
-    email = EmailWithInlineImages(
-        subject=message.subject,
-        body=message.body_text,
-        to=[message.to_email],
-        headers={"X-Turnout-Message": str(message.pk), **message.headers},
-        connection=connection,
-        inline_images=_ticket_images(message),
-    )
-    if message.body_html:
-        email.attach_alternative(message.body_html, "text/html")
-    if message.ics:
-        method = next(
-            line.split(":", 1)[1]
-            for line in message.ics.splitlines()
-            if line.startswith("METHOD:")
-        )
-        part = MIMEText(message.ics, "calendar", "utf-8")
-        part.set_param("method", method)
-        part.add_header("Content-Disposition", "attachment", filename="invite.ics")
-        email.attach(part)
-    return email
-
-
 def sample_messages() -> list[Message]:
-    """Unsaved messages of every kind for the admin's preview; no database rows."""
-    from events.models import EventSeries
+    """Unsaved messages of every kind events sends, for the admin's preview; no
+    database rows."""
 
     now = timezone.now().replace(second=0, microsecond=0)
     series = EventSeries(name="Turnout", slug="turnout")
@@ -346,8 +316,6 @@ def sample_messages() -> list[Message]:
         status=Event.Status.PUBLISHED,
         sequence=1,
     )
-    from accounts.models import User
-
     user = User(pk=1, email="ada@example.com", name="Ada", timezone="Europe/London")
     registration = Registration(
         pk=1,
@@ -366,7 +334,6 @@ def sample_messages() -> list[Message]:
             }
         },
         Kind.REMINDER: {"offset": 24 * 60},
-        Kind.CITY_NEWS: {"city_slug": "san-francisco"},
         Kind.ANNOUNCEMENT: {
             "subject": "Doors open at 5:30",
             "body": "Doors open half an hour early.\n\nBring a laptop!",
@@ -383,5 +350,34 @@ def sample_messages() -> list[Message]:
             context=contexts.get(kind, {}),
         )
         for kind in Kind.values
-        if kind != Kind.ACCOUNT
     ]
+
+
+def _samples_of(kind: str):
+    return lambda: [m for m in sample_messages() if m.kind == kind]
+
+
+def keep_while_event_recent(cutoff: datetime) -> Q:
+    """The delivery log of an event stays while the event ended after cutoff, so its
+    dedupe keys still stop a second send."""
+    return Q(event__ends_at__gte=cutoff)
+
+
+def register() -> None:
+    """Registers events' kinds with the outbox (EventsConfig.ready)."""
+    kinds.register(
+        *(
+            kinds.Kind(
+                name=kind.value,
+                label=kind.label,
+                render=render_about_event,
+                skip_reason=skip_reason,
+                inline_images=ticket_images,
+                samples=_samples_of(kind.value),
+                related=RELATED,
+                prefetch=PREFETCH,
+            )
+            for kind in Kind
+        )
+    )
+    upkeep.keep_while(keep_while_event_recent)

@@ -1,0 +1,79 @@
+"""Upkeep of the outbox, run by beat: the sweeper hands over again what Celery lost,
+and pruning deletes the delivery log once it is old.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Q
+
+from notifications.models import Message
+from notifications.outbox import hand_over
+
+logger = logging.getLogger(__name__)
+
+Status = Message.Status
+
+
+def sweep(*, now: datetime) -> list[int]:
+    """Hands over again what Celery lost: never handed over, overdue, or stuck sending.
+
+    A worker killed mid-send leaves its row in sending; after MAIL_STUCK_AFTER_SECONDS
+    (longer than a send may take) it is sent again. Returns the ids handed over.
+    """
+    stuck = now - timedelta(seconds=settings.MAIL_STUCK_AFTER_SECONDS)
+    never = now - timedelta(seconds=settings.MAIL_HAND_OVER_GRACE_SECONDS)
+    overdue = now - timedelta(seconds=settings.MAIL_REQUEUE_AFTER_SECONDS)
+    ids = list(
+        Message.objects.filter(
+            Q(status=Status.QUEUED, enqueued_at__isnull=True, created_at__lt=never)
+            | Q(status=Status.QUEUED, next_attempt_at__lt=overdue)
+            | Q(status=Status.SENDING, sending_since__lt=stuck)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:10_000]
+    )
+    if ids:
+        Message.objects.filter(pk__in=ids, status=Status.QUEUED).update(
+            next_attempt_at=now
+        )
+        logger.info("Sweeper hands %d message(s) to Celery again.", len(ids))
+        hand_over(ids)
+    return ids
+
+
+# Pruning -------------------------------------------------------------------------
+PRUNE_BATCH = 5000
+
+
+_keep_rules: list[Callable[[datetime], Q]] = []
+
+
+def keep_while(rule: Callable[[datetime], Q]) -> None:
+    """Registers a rule that keeps messages past the cutoff: rule(cutoff) is a filter
+    on Message of the ones to keep (events: while their event is recent, so their
+    dedupe key still stops a second send)."""
+    _keep_rules.append(rule)
+
+
+def prune(*, now: datetime) -> int:
+    """Deletes the delivery log older than MAIL_RETENTION_DAYS: finished messages
+    (sent, failed, skipped) made before then, except those a registered rule keeps
+    (keep_while). Nothing queued or sending is touched. Deletes in short batches;
+    returns how many rows went.
+    """
+    cutoff = now - timedelta(days=settings.MAIL_RETENTION_DAYS)
+    finished = Message.objects.filter(
+        status__in=[Status.SENT, Status.FAILED, Status.SKIPPED]
+    )
+    old = finished.filter(created_at__lt=cutoff)
+    for rule in _keep_rules:
+        old = old.exclude(rule(cutoff))
+    deleted = 0
+    while True:
+        batch = list(old.values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not batch:
+            return deleted
+        deleted += Message.objects.filter(pk__in=batch).delete()[0]
