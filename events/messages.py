@@ -357,10 +357,10 @@ def _samples_of(kind: str):
     return lambda: [m for m in sample_messages() if m.kind == kind]
 
 
-def keep_while_event_recent(cutoff: datetime) -> Q:
-    """The delivery log of an event stays while the event ended after cutoff, so its
-    dedupe keys still stop a second send."""
-    return Q(event__ends_at__gte=cutoff)
+def aged_with_the_event(cutoff: datetime) -> tuple[Q, Q]:
+    """A message about an event is old once the event ended before cutoff: while
+    the event is recent, its dedupe keys still stop a second send."""
+    return Q(event__isnull=False), Q(event__ends_at__lt=cutoff)
 
 
 def register() -> None:
@@ -380,4 +380,4 @@ def register() -> None:
             for kind in Kind
         )
     )
-    upkeep.keep_while(keep_while_event_recent)
+    upkeep.age_by(aged_with_the_event)

@@ -48,29 +48,33 @@ def sweep(*, now: datetime) -> list[int]:
 PRUNE_BATCH = 5000
 
 
-_keep_rules: list[Callable[[datetime], Q]] = []
+_age_rules: list[Callable[[datetime], tuple[Q, Q]]] = []
 
 
-def keep_while(rule: Callable[[datetime], Q]) -> None:
-    """Registers a rule that keeps messages past the cutoff: rule(cutoff) is a filter
-    on Message of the ones to keep (events: while their event is recent, so their
-    dedupe key still stops a second send)."""
-    _keep_rules.append(rule)
+def age_by(rule: Callable[[datetime], tuple[Q, Q]]) -> None:
+    """Registers how some messages age: rule(cutoff) gives (which messages it is
+    for, which of those are old). events: a message about an event is old once the
+    event ended before the cutoff, so its dedupe keys stop a second send while the
+    event is recent. Any other message is old once made before the cutoff."""
+    _age_rules.append(rule)
 
 
 def prune(*, now: datetime) -> int:
-    """Deletes the delivery log older than MAIL_RETENTION_DAYS: finished messages
-    (sent, failed, skipped) made before then, except those a registered rule keeps
-    (keep_while). Nothing queued or sending is touched. Deletes in short batches;
-    returns how many rows went.
+    """Deletes the delivery log older than MAIL_RETENTION_DAYS (as age_by rules
+    tell, else by when each message was made): finished messages only (sent,
+    failed, skipped); nothing queued or sending is touched. Deletes in short
+    batches; returns how many rows went.
     """
     cutoff = now - timedelta(days=settings.MAIL_RETENTION_DAYS)
     finished = Message.objects.filter(
         status__in=[Status.SENT, Status.FAILED, Status.SKIPPED]
     )
-    old = finished.filter(created_at__lt=cutoff)
-    for rule in _keep_rules:
-        old = old.exclude(rule(cutoff))
+    ruled, old = Q(pk__in=[]), Q(pk__in=[])
+    for rule in _age_rules:
+        applies, aged = rule(cutoff)
+        ruled |= applies
+        old |= applies & aged
+    old = finished.filter(old | (~ruled & Q(created_at__lt=cutoff)))
     deleted = 0
     while True:
         batch = list(old.values_list("pk", flat=True)[:PRUNE_BATCH])

@@ -279,7 +279,7 @@ def test_every_relation_to_the_user_has_a_place_in_export_and_delete():
         "mfa.Authenticator.user",  # exported (no secrets), deleted
         "events.Registration.user",  # exported, cancelled or anonymised
         "events.Registration.checked_in_by",  # staff at the door: emptied
-        "events.Message.user",  # exported (no bodies), erased
+        "notifications.Message.user",  # exported (no bodies), erased
         "cities.CitySubscription.user",  # exported, deleted
         "admin.LogEntry.user",  # staff's own actions, deleted with them
         "accounts.User_groups.user",  # exported (names), deleted with the user

@@ -285,7 +285,7 @@ def test_cancellations_racing_without_the_lock_leave_seats_empty(no_row_locks):
     )
     failed = [e for e in errors if e is not None]
     assert len(confirmed) < len(expected) or failed
-    assert all("notifications_message_dedupe_key" in str(e) for e in failed)
+    assert all("events_message_dedupe_key" in str(e) for e in failed)
 
 
 def test_capacity_raised_while_people_register_never_exceeds_new_capacity():

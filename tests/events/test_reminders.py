@@ -203,7 +203,8 @@ def test_reminder_email_offers_release_and_one_click_unsubscribe(mailbox):
 def test_unsubscribe_link_asks_first_and_a_tampered_one_changes_nothing(client):
     from notifications import links
 
-    unsubscribe_url = links.STOP_REMINDERS.make
+    def unsubscribe_url(user):
+        return links.STOP_REMINDERS.make(user.pk)
 
     user = UserFactory()
     path = unsubscribe_url(user).removeprefix("http://testserver")
