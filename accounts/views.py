@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.services import UNSUBSCRIBE_SALT, stop_reminders, update_profile
 from accounts.timezones import is_timezone
 from config.middleware import SESSION_TIMEZONE
+from events.exceptions import EventBusy
 
 
 @require_http_methods(["GET", "POST"])
@@ -60,7 +61,11 @@ def delete_account(request):
     """Delete my account: GET says what will happen, POST does it
     (accounts.privacy.delete_account), signs the person out and says goodbye."""
     if request.method == "POST":
-        privacy.delete_account(user=request.user)
+        try:
+            privacy.delete_account(user=request.user)
+        except EventBusy as error:  # nothing was deleted: one transaction
+            messages.error(request, error.message)
+            return redirect("accounts:delete_account")
         logout(request)
         return redirect("accounts:goodbye")
     plan = privacy.deletion_plan(user=request.user)

@@ -141,6 +141,12 @@ TURNOUT_RATE_LIMITS = {
     # doors share the venue's connection: 600.
     "checkin": "120/1m/user,600/1m/ip",
 }
+# How long a change waits for an event's row lock (events/services.py) before it gives
+# up with "busy, try again": a slow save holding the event never hangs every web
+# worker behind it (pretix gives up after 3 s too). 0 waits for ever. PostgreSQL only.
+EVENT_LOCK_TIMEOUT_SECONDS = env.float(
+    "TURNOUT_EVENT_LOCK_TIMEOUT_SECONDS", default=3.0
+)
 # The door opens this long before the event starts and closes this long after it ends.
 CHECKIN_OPENS_HOURS_BEFORE = env.float("TURNOUT_CHECKIN_OPENS_HOURS_BEFORE", default=3)
 CHECKIN_CLOSES_HOURS_AFTER = env.float("TURNOUT_CHECKIN_CLOSES_HOURS_AFTER", default=3)

@@ -1,7 +1,8 @@
 """Every change to events and registrations happens here.
 
 Capacity is decided only under one lock: the event's row, taken with
-SELECT ... FOR UPDATE at the start of a short transaction. Seats are counted from the
+SELECT ... FOR UPDATE at the start of a short transaction; a change that cannot have it
+within EVENT_LOCK_TIMEOUT_SECONDS gives up as EventBusy. Seats are counted from the
 registrations themselves, so there is no counter that can drift, and free seats always
 go to the waitlist, oldest first, before anyone new.
 
@@ -10,14 +11,16 @@ Every change an attendee should hear about queues its email in the same transact
 forgotten.
 """
 
+import logging
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.text import capfirst, slugify
@@ -36,8 +39,12 @@ from events.models import (
 )
 from events.rules import capacity_refusal, checkin_refusal, registration_refusal
 
+logger = logging.getLogger(__name__)
+
 Status = Registration.Status
 Kind = Message.Kind
+# PostgreSQL's SQLSTATE for a lock wait cut short by lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 DETAIL_FIELDS = ("starts_at", "ends_at", "venue_name", "venue_address")
 # What change_event never saves as a plain field: each has its service, or is the
 # services' own bookkeeping.
@@ -47,8 +54,39 @@ SERVICE_FIELDS = frozenset(
 
 
 def _lock_event(event_id: int) -> Event:
-    """Takes the event's row lock until the surrounding transaction ends."""
-    return Event.objects.select_for_update().get(pk=event_id)
+    """Takes the event's row lock until the surrounding transaction ends.
+
+    Waits at most EVENT_LOCK_TIMEOUT_SECONDS for it (on PostgreSQL), then raises
+    EventBusy: the caller's transaction rolls back and nothing is changed, so one
+    slow change never holds every web worker behind it. Only this wait is bounded:
+    once the lock is held, the transaction's lock_timeout is what it was before.
+    """
+    wait_ms = round(settings.EVENT_LOCK_TIMEOUT_SECONDS * 1000)
+    if connection.vendor != "postgresql" or wait_ms <= 0:
+        # SQLite has no row locks and no lock_timeout: its writers queue on the file.
+        return Event.objects.select_for_update().get(pk=event_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # OFFSET 0 keeps the subquery apart: the old value is read before the
+            # new one is set.
+            "SELECT before.value, set_config('lock_timeout', %s, true) FROM "
+            "(SELECT current_setting('lock_timeout') AS value OFFSET 0) AS before",
+            [f"{wait_ms}ms"],
+        )
+        previous = cursor.fetchone()[0]
+        try:
+            locked = Event.objects.select_for_update().get(pk=event_id)
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            logger.warning(
+                "Event %s stayed locked for over %s s; the change was refused as busy.",
+                event_id,
+                settings.EVENT_LOCK_TIMEOUT_SECONDS,
+            )
+            raise exceptions.EventBusy() from error
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return locked
 
 
 def _raise_if_refused(event: Event, *, now) -> None:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events import emails, ratelimits, selectors, services
-from events.exceptions import RegistrationError
+from events.exceptions import EventBusy, RegistrationError
 from events.models import Registration
 from events.rules import registration_refusal
 from events.templatetags.turnout import zone_if_clock_differs
@@ -62,7 +62,7 @@ def _register_verified(request, event):
         return too_often
     try:
         registration = services.register(event=event, user=request.user)
-    except RegistrationError as error:
+    except (RegistrationError, EventBusy) as error:
         messages.error(request, error.message)
         return redirect(event)
     if registration.status == Registration.Status.CONFIRMED:
@@ -111,7 +111,7 @@ def _confirm_then_cancel(request, registration, seat_freed_message):
     was_waitlisted = registration.status == Registration.Status.WAITLISTED
     try:
         services.cancel_registration(registration=registration)
-    except RegistrationError as error:
+    except (RegistrationError, EventBusy) as error:
         messages.error(request, error.message)
         return redirect(registration.event)
     if was_waitlisted:

@@ -23,7 +23,7 @@ from config.admin_guards import GuardedAdminMixin
 from events import audit, emails, exports, selectors, services
 from events.admin.common import apply_each
 from events.dashboard import fill_percent
-from events.exceptions import TurnoutError
+from events.exceptions import EventBusy, TurnoutError
 from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
 from events.models import (
     Event,
@@ -198,15 +198,23 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Shows and reads the event's times in its own zone (the one being submitted,
-        else the saved one), so 18:00 typed for Tokyo means 18:00 in Tokyo."""
+        else the saved one), so 18:00 typed for Tokyo means 18:00 in Tokyo.
+
+        A save that finds the event busy (EventBusy: another change holds
+        it) saves nothing, as the whole save is one transaction, and says so.
+        """
         zone = request.POST.get("timezone", "")
         if not is_timezone(zone):
             event = self.get_object(request, object_id) if object_id else None
             zone = event.timezone if event else "UTC"
         with timezone.override(zone):
-            response = super().changeform_view(
-                request, object_id, form_url, extra_context
-            )
+            try:
+                response = super().changeform_view(
+                    request, object_id, form_url, extra_context
+                )
+            except EventBusy as error:
+                messages.error(request, error.message)
+                return HttpResponseRedirect(request.get_full_path())
             # A TemplateResponse renders later, outside this zone: render it here.
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
@@ -285,6 +293,8 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
             )
         except ValidationError as error:
             messages.error(request, "; ".join(error.messages))
+        except EventBusy:
+            raise  # changeform_view: the whole save undone, back to the form
         except TurnoutError as error:
             messages.error(request, error.message)
         else:
@@ -349,7 +359,11 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
         for event in events:
             if event.status == Event.Status.CANCELLED:
                 continue
-            services.cancel_event(event=event, by=request.user)
+            try:
+                services.cancel_event(event=event, by=request.user)
+            except EventBusy as error:
+                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
+                continue
             count += 1
         self.message_user(
             request,
