@@ -240,6 +240,12 @@ MAIL_HAND_OVER_GRACE_SECONDS = env.float(
 MAIL_REQUEUE_AFTER_SECONDS = env.float(
     "TURNOUT_MAIL_REQUEUE_AFTER_SECONDS", default=600.0
 )
+# After a hand-over to Celery fails, the hand-overs after a commit skip the broker for
+# this long (per process): requests do not wait on a broker that is down; the sweeper
+# hands their rows over.
+MAIL_HAND_OVER_PAUSE_SECONDS = env.float(
+    "TURNOUT_MAIL_HAND_OVER_PAUSE_SECONDS", default=30.0
+)
 # The delivery log is kept this long after its event ended (or after the message, for
 # account emails); a daily task deletes what is older.
 MAIL_RETENTION_DAYS = env.int("TURNOUT_MAIL_RETENTION_DAYS", default=400)

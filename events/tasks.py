@@ -8,7 +8,7 @@ from events import outbox, reminders, retention
 
 
 @shared_task(
-    name=outbox.SEND_ONE,
+    name="events.send_message",
     soft_time_limit=settings.MAIL_SEND_SOFT_TIME_LIMIT,
     time_limit=settings.MAIL_SEND_TIME_LIMIT,
 )
@@ -18,7 +18,7 @@ def send_message(*, message_id: int) -> None:
 
 
 @shared_task(
-    name=outbox.SEND_BATCH,
+    name="events.send_messages",
     soft_time_limit=settings.MAIL_SEND_SOFT_TIME_LIMIT,
     time_limit=settings.MAIL_SEND_TIME_LIMIT,
 )

@@ -41,6 +41,17 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _hand_overs_resumed():
+    """No test inherits the outbox's paused hand-overs from another: the broker an
+    earlier test could not reach (or stopped) says nothing about this one's."""
+    from events import outbox
+
+    outbox.resume_hand_overs()
+    yield
+    outbox.resume_hand_overs()
+
+
 @pytest.fixture
 def mailbox(db):
     """Delivers what the outbox has queued, through the same function the worker
