@@ -1,8 +1,5 @@
 from accounts.models import User
 
-# Signs the one-click "stop reminders" links in emails (events.emails makes them).
-UNSUBSCRIBE_SALT = "turnout.unsubscribe-reminders"
-
 
 def update_profile(
     *,

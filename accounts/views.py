@@ -19,9 +19,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts import privacy, services
 from accounts.forms import ProfileForm
 from accounts.models import User
-from accounts.services import UNSUBSCRIBE_SALT, stop_reminders, update_profile
+from accounts.services import stop_reminders, update_profile
 from accounts.timezones import is_timezone
 from config.middleware import SESSION_TIMEZONE
+from events import links
 from events.exceptions import EventBusy
 
 
@@ -83,7 +84,10 @@ def unsubscribe(request, token):
     """Stops reminder emails: GET asks, POST (a button, or a mail client's
     one-click List-Unsubscribe-Post) does it. No login needed."""
     try:
-        pk = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+        pk = links.read(links.STOP_REMINDERS, token)
+    except signing.SignatureExpired:
+        context = {"expired": True, "too_old": True}
+        return render(request, "events/link_invalid.html", context, status=410)
     except signing.BadSignature:
         return render(request, "events/link_invalid.html", status=400)
     user = User.objects.filter(pk=pk).first()

@@ -21,14 +21,13 @@ from urllib.parse import urlsplit
 import icalendar
 import segno
 from django.conf import settings
-from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.services import UNSUBSCRIBE_SALT
+from events import links
 from events.models import (
     TICKET_ALPHABET,
     TICKET_LENGTH,
@@ -40,8 +39,6 @@ from events.models import (
 from events.templatetags.turnout import zone_if_clock_differs
 
 Kind = Message.Kind
-RELEASE_SALT = "turnout.release-seat"
-UNFOLLOW_SALT = "turnout.unfollow-city"
 # The emails that carry the ticket: the code, its QR code inline and a link to it.
 TICKET_KINDS = (Kind.CONFIRMED, Kind.PROMOTED)
 SUBJECT_MAX = Message._meta.get_field("subject").max_length
@@ -62,19 +59,19 @@ def absolute(path: str) -> str:
 
 
 def release_url(registration: Registration) -> str:
-    """The signed "Release my seat" link: works without logging in, until the start."""
-    token = signing.dumps(registration.pk, salt=RELEASE_SALT, compress=True)
-    return absolute(reverse("events:release", kwargs={"token": token}))
+    """The signed "Release my seat" link: works without logging in, until the start
+    (events.links.RELEASE_SEAT)."""
+    return absolute(links.path(links.RELEASE_SEAT, registration.pk))
 
 
 def unsubscribe_url(user) -> str:
-    token = signing.dumps(user.pk, salt=UNSUBSCRIBE_SALT, compress=True)
-    return absolute(reverse("accounts:unsubscribe", kwargs={"token": token}))
+    """The signed one-click "stop reminder emails" link (links.STOP_REMINDERS)."""
+    return absolute(links.path(links.STOP_REMINDERS, user.pk))
 
 
 def unfollow_url(user, city_slug: str) -> str:
-    token = signing.dumps([user.pk, city_slug], salt=UNFOLLOW_SALT, compress=True)
-    return absolute(reverse("events:unfollow", kwargs={"token": token}))
+    """The signed one-click "stop news of this city" link (links.UNFOLLOW_CITY)."""
+    return absolute(links.path(links.UNFOLLOW_CITY, [user.pk, city_slug]))
 
 
 def _unsubscribe(message: Message) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from events import emails, ratelimits, selectors, services
+from events import links, ratelimits, selectors, services
 from events.exceptions import EventBusy, RegistrationError
 from events.models import Registration
 from events.rules import registration_refusal
@@ -130,7 +130,7 @@ def release(request, token):
     anything.
     """
     try:
-        pk = signing.loads(token, salt=emails.RELEASE_SALT)
+        pk = links.read(links.RELEASE_SEAT, token)
     except signing.BadSignature:
         return _invalid_link(request, status=400)
     registration = selectors.registration_for_release(pk=pk)

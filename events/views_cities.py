@@ -10,7 +10,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from events import emails, feeds, ratelimits, selectors, services
+from events import feeds, links, ratelimits, selectors, services
 from events.models import CitySubscription
 
 
@@ -68,8 +68,11 @@ def unfollow(request, slug):
 def unfollow_link(request, token):
     """The email's one-click "stop news of <city>": GET asks, POST does it."""
     try:
-        user_pk, city_slug = signing.loads(token, salt=emails.UNFOLLOW_SALT)
+        user_pk, city_slug = links.read(links.UNFOLLOW_CITY, token)
         user = User.objects.get(pk=user_pk)
+    except signing.SignatureExpired:
+        context = {"expired": True, "too_old": True}
+        return render(request, "events/link_invalid.html", context, status=410)
     except (signing.BadSignature, ValueError, TypeError, User.DoesNotExist):
         return render(request, "events/link_invalid.html", status=400)
     if request.method == "POST":

@@ -53,6 +53,20 @@ def _hand_overs_resumed():
 
 
 @pytest.fixture
+def link_clock(monkeypatch):
+    """Freezes the clock signed links are stamped and read by (events.links) at
+    link_clock.now, seconds since the epoch; move it by setting link_clock.now."""
+    from events import links
+
+    class Clock:
+        now = 2_000_000_000.0  # 2033-05-18, far from any real clock
+
+    clock = Clock()
+    monkeypatch.setattr(links, "clock", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
 def mailbox(db):
     """Delivers what the outbox has queued, through the same function the worker
     calls, and returns everything sent so far (Django's test mail backend)."""

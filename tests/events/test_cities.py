@@ -20,6 +20,7 @@ pytestmark = pytest.mark.django_db
 
 Kind = Message.Kind
 Status = Event.Status
+DAY = 24 * 60 * 60
 
 
 def event_in(city: str, local: datetime, **fields) -> Event:
@@ -245,7 +246,9 @@ def test_publishing_emails_no_follower_of_another_city(mailbox, london):
     assert [email.to for email in mailbox()] == [[in_london.email]]
 
 
-def test_city_news_one_click_unsubscribe_ends_the_subscription(mailbox, london):
+def test_city_news_one_click_unsubscribe_ends_the_subscription(
+    mailbox, london, link_clock
+):
     (ada,) = following(london)
     event = draft_in("London")
     services.publish_event(event=event)
@@ -297,6 +300,34 @@ def test_unfollow_link_tampered_is_400_and_changes_nothing(london, tampering):
     assert response.status_code == 400
     assert "This link does not work" in response.content.decode()
     assert CitySubscription.objects.filter(user=ada, city_slug="london").count() == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_unfollow_link_a_year_old_is_expired_and_changes_nothing(
+    london, link_clock, method
+):
+    (ada,) = following(london)
+    path = emails.unfollow_url(ada, "london").removeprefix("http://testserver")
+    link_clock.now += DAY * 365 + 1
+
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "This link has expired" in page
+    assert "This link is too old to use, so nothing was changed." in page
+    assert CitySubscription.objects.filter(user=ada, city_slug="london").count() == 1
+
+
+def test_unfollow_link_works_for_a_year(london, link_clock):
+    (ada,) = following(london)
+    path = emails.unfollow_url(ada, "london").removeprefix("http://testserver")
+    link_clock.now += DAY * 365
+
+    response = Client(enforce_csrf_checks=True).post(path)
+
+    assert response.status_code == 200
+    assert not CitySubscription.objects.filter(user=ada).exists()
 
 
 # iCal feeds ----------------------------------------------------------------------
