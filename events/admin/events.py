@@ -461,23 +461,27 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
             if form.is_valid():
                 data = form.cleaned_data
                 if request.POST.get("confirm") == "yes":
-                    queued = services.email_attendees(
-                        event=event,
-                        subject=data["subject"],
-                        body=data["body"],
-                        key=data["key"],
-                        by=request.user,
-                    )
-                    self.message_user(
-                        request,
-                        ngettext(
-                            "%(count)d email queued.",
-                            "%(count)d emails queued.",
-                            queued,
+                    try:
+                        queued = services.email_attendees(
+                            event=event,
+                            subject=data["subject"],
+                            body=data["body"],
+                            key=data["key"],
+                            by=request.user,
                         )
-                        % {"count": queued},
-                    )
-                    return None
+                    except EventBusy as error:  # the form again, its key kept
+                        self.message_user(request, error.message, messages.ERROR)
+                    else:
+                        self.message_user(
+                            request,
+                            ngettext(
+                                "%(count)d email queued.",
+                                "%(count)d emails queued.",
+                                queued,
+                            )
+                            % {"count": queued},
+                        )
+                        return None
                 sample = self._sample_announcement(event, data)
                 preview = emails.render(sample)
                 preview.html = emails.html_for_browser(

@@ -699,3 +699,28 @@ def test_admin_cancelling_a_held_event_says_busy_and_cancels_nothing(
     ]
     event.refresh_from_db()
     assert event.status == Event.Status.PUBLISHED
+
+
+def test_admin_emailing_a_held_event_says_busy_and_keeps_the_form(
+    admin_client, settings
+):
+    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
+    event = EventFactory(capacity=5)
+    services.register(event=event, user=UserFactory())
+    Message.objects.all().delete()
+    fields = {"subject": "Doors at 5:30", "body": "Hi", "key": "k-busy"}
+    with event_row_held(event):
+        response = admin_client.post(
+            reverse("admin:events_event_changelist"),
+            {
+                "action": "email_attendees",
+                "_selected_action": [event.pk],
+                "confirm": "yes",
+                **fields,
+            },
+        )
+
+    assert response.status_code == 200  # the form again, as filled in, to send again
+    assert response.context["form"]["key"].value() == "k-busy"
+    assert _messages(response) == [BUSY]
+    assert not Message.objects.exists()
