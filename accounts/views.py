@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,6 +22,7 @@ from accounts.models import User
 from accounts.services import stop_reminders, update_profile
 from accounts.timezones import is_timezone
 from config.middleware import SESSION_TIMEZONE
+from events.exceptions import EventBusy
 from notifications import links
 
 
@@ -60,7 +62,11 @@ def delete_account(request):
     """Delete my account: GET says what will happen, POST does it
     (accounts.privacy.delete_account), signs the person out and says goodbye."""
     if request.method == "POST":
-        privacy.delete_account(user=request.user)
+        try:
+            privacy.delete_account(user=request.user)
+        except EventBusy as error:  # nothing was deleted: one transaction
+            messages.error(request, error.message)
+            return redirect("accounts:delete_account")
         logout(request)
         return redirect("accounts:goodbye")
     plan = privacy.deletion_plan(user=request.user)
@@ -78,10 +84,11 @@ def unsubscribe(request, token):
     """Stops reminder emails: GET asks, POST (a button, or a mail client's
     one-click List-Unsubscribe-Post) does it. No login needed."""
     try:
-        pk = links.STOP_REMINDERS.read(token)
-    except links.Expired:
-        return render(request, "link_invalid.html", {"too_old": True}, status=410)
-    except links.Invalid:
+        pk = links.read(links.STOP_REMINDERS, token)
+    except signing.SignatureExpired:
+        context = {"expired": True, "too_old": True}
+        return render(request, "link_invalid.html", context, status=410)
+    except signing.BadSignature:
         return render(request, "link_invalid.html", status=400)
     user = User.objects.filter(pk=pk).first()
     if user is None:

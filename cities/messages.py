@@ -43,7 +43,9 @@ def _subject(message: Message) -> str:
 
 
 def _unfollow(message: Message) -> tuple[str, str]:
-    link = links.UNFOLLOW_CITY.make([message.user.pk, message.context["city_slug"]])
+    link = links.url(
+        links.UNFOLLOW_CITY, [message.user.pk, message.context["city_slug"]]
+    )
     return link, _("Stop news of events in %(city)s") % {"city": message.event.city}
 
 

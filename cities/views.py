@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -70,11 +71,11 @@ def unfollow(request, slug):
 def unfollow_link(request, token):
     """The email's one-click "stop news of <city>": GET asks, POST does it."""
     try:
-        user_pk, city_slug = links.UNFOLLOW_CITY.read(token)
+        user_pk, city_slug = links.read(links.UNFOLLOW_CITY, token)
         user = User.objects.get(pk=user_pk)
-    except links.Expired:
-        return invalid_link(request, status=410, too_old=True)
-    except (links.Invalid, ValueError, TypeError, User.DoesNotExist):
+    except signing.SignatureExpired:
+        return invalid_link(request, status=410, expired=True, too_old=True)
+    except (signing.BadSignature, ValueError, TypeError, User.DoesNotExist):
         return invalid_link(request, status=400)
     if request.method == "POST":
         refused = _too_often(request, city_slug, user_id=user.pk)

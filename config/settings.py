@@ -144,6 +144,12 @@ TURNOUT_RATE_LIMITS = {
     # doors share the venue's connection: 600.
     "checkin": "120/1m/user,600/1m/ip",
 }
+# How long a change waits for an event's row lock (events/services.py) before it gives
+# up with "busy, try again": a slow save holding the event never hangs every web
+# worker behind it (pretix gives up after 3 s too). 0 waits for ever. PostgreSQL only.
+EVENT_LOCK_TIMEOUT_SECONDS = env.float(
+    "TURNOUT_EVENT_LOCK_TIMEOUT_SECONDS", default=3.0
+)
 # The door opens this long before the event starts and closes this long after it ends.
 CHECKIN_OPENS_HOURS_BEFORE = env.float("TURNOUT_CHECKIN_OPENS_HOURS_BEFORE", default=3)
 CHECKIN_CLOSES_HOURS_AFTER = env.float("TURNOUT_CHECKIN_CLOSES_HOURS_AFTER", default=3)
@@ -233,6 +239,12 @@ MAIL_HAND_OVER_GRACE_SECONDS = env.float(
 )
 MAIL_REQUEUE_AFTER_SECONDS = env.float(
     "TURNOUT_MAIL_REQUEUE_AFTER_SECONDS", default=600.0
+)
+# After a hand-over to Celery fails, the hand-overs after a commit skip the broker for
+# this long (per process): requests do not wait on a broker that is down; the sweeper
+# hands their rows over.
+MAIL_HAND_OVER_PAUSE_SECONDS = env.float(
+    "TURNOUT_MAIL_HAND_OVER_PAUSE_SECONDS", default=30.0
 )
 # The delivery log is kept this long after its event ended (or after the message, for
 # account emails); a daily task deletes what is older.

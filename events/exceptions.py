@@ -45,6 +45,17 @@ class CapacityError(TurnoutError):
     """A capacity that would put more people in the room than it holds."""
 
 
+class EventBusy(TurnoutError):
+    """The event's row stayed locked by another change for longer than
+    EVENT_LOCK_TIMEOUT_SECONDS; nothing was changed, and trying again will do."""
+
+    code = "busy"
+    default_message = _(
+        "This event is busy right now, so nothing was changed. "
+        "Please try again in a moment."
+    )
+
+
 class RegistrationLocked(RegistrationError):
     code = "locked"
     default_message = _(

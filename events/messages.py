@@ -212,7 +212,7 @@ def _plain(text: str) -> str:
 def _stop_reminders(message: Message) -> tuple[str, str]:
     if message.kind != Kind.REMINDER:
         return "", ""
-    return links.STOP_REMINDERS.make(message.user.pk), _("Stop reminder emails")
+    return links.url(links.STOP_REMINDERS, message.user.pk), _("Stop reminder emails")
 
 
 def render_about_event(
@@ -243,7 +243,7 @@ def render_about_event(
             "position": message.context.get("position"),
             "was": message.context.get("was"),
             "previous": _previous(message),
-            "release_url": links.RELEASE_SEAT.make(registration.pk)
+            "release_url": links.url(links.RELEASE_SEAT, registration.pk)
             if active and event.status != Event.Status.CANCELLED
             else "",
             "unsubscribe_url": unsubscribe_url,

@@ -2,6 +2,7 @@ from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from events import ratelimits, selectors, services, tickets
-from events.exceptions import RegistrationError
+from events.exceptions import EventBusy, RegistrationError
 from events.models import Event, Registration
 from events.rules import registration_refusal
 from events.templatetags.turnout import zone_if_clock_differs
@@ -64,7 +65,7 @@ def _register_verified(request, event):
         return too_often
     try:
         registration = services.register(event=event, user=request.user)
-    except RegistrationError as error:
+    except (RegistrationError, EventBusy) as error:
         messages.error(request, error.message)
         return redirect(event)
     if registration.status == Registration.Status.CONFIRMED:
@@ -113,7 +114,7 @@ def _confirm_then_cancel(request, registration, seat_freed_message):
     was_waitlisted = registration.status == Registration.Status.WAITLISTED
     try:
         services.cancel_registration(registration=registration)
-    except RegistrationError as error:
+    except (RegistrationError, EventBusy) as error:
         messages.error(request, error.message)
         return redirect(registration.event)
     if was_waitlisted:
@@ -132,10 +133,8 @@ def release(request, token):
     anything.
     """
     try:
-        pk = links.RELEASE_SEAT.read(token)
-    except links.Expired:
-        return invalid_link(request, status=410, too_old=True)
-    except links.Invalid:
+        pk = links.read(links.RELEASE_SEAT, token)
+    except signing.BadSignature:
         return invalid_link(request, status=400)
     registration = selectors.registration_for_release(pk=pk)
     if registration is None:

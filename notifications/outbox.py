@@ -4,12 +4,16 @@ Services add Message rows inside their own transaction; once it commits, the row
 handed to Celery (the `mail` queue). A send task claims its rows under a lock and
 delivers them (notifications.delivery). Nothing here depends on Celery being up: a
 row that could not be handed over, or whose task was lost, is handed over again by
-the sweeper (notifications.upkeep.sweep), which beat runs every minute.
+the sweeper (notifications.upkeep.sweep), which beat runs every minute. Nor does a
+request wait for a broker that is down: after a hand-over fails, those that follow a
+commit skip the broker for a while.
 """
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -59,7 +63,7 @@ def queue(messages: Sequence[Message]) -> list[Message]:
     else:
         saved = Message.objects.bulk_create(messages)
     ids = [message.pk for message in saved]
-    transaction.on_commit(lambda: hand_over(ids))
+    transaction.on_commit(lambda: hand_over_unless_paused(ids))
     return saved
 
 
@@ -78,7 +82,7 @@ def queue_ignoring_duplicates(messages: Sequence[Message]) -> list[int]:
             status=Status.QUEUED,
             enqueued_at__isnull=True,
         ).values_list("pk", flat=True)
-    transaction.on_commit(lambda: hand_over(ids))
+    transaction.on_commit(lambda: hand_over_unless_paused(ids))
     return ids
 
 
@@ -108,29 +112,70 @@ def resend(message: Message, *, by=None) -> Message:
     return copy
 
 
+# The circuit breaker: when the monotonic clock reads less, hand-overs after a commit
+# skip the broker. Per process, like the broker connection it spares.
+_paused_until = 0.0
+
+
+def hand_over_unless_paused(ids: Iterable[int]) -> None:
+    """hand_over(ids), unless a hand-over failed in the last
+    MAIL_HAND_OVER_PAUSE_SECONDS: then the rows are left, queued, to the sweeper.
+
+    What runs after a commit calls this, so a request pays for a broker that is down
+    at most once per pause, not at every registration; the rows are already safe.
+    """
+    ids = list(ids)
+    if time.monotonic() < _paused_until:
+        logger.info(
+            "Celery was unreachable a moment ago; %d message(s) left to the sweeper.",
+            len(ids),
+        )
+        return
+    hand_over(ids)
+
+
+def resume_hand_overs() -> None:
+    """Closes the breaker: the next hand-over tries the broker again."""
+    global _paused_until
+    _paused_until = 0.0
+
+
+def _pause_hand_overs() -> None:
+    global _paused_until
+    _paused_until = time.monotonic() + settings.MAIL_HAND_OVER_PAUSE_SECONDS
+
+
 def hand_over(ids: Iterable[int], *, countdown: float = 0) -> None:
     """Publishes send tasks for the messages; a broker that is down loses nothing.
 
-    Rows that were not handed over keep enqueued_at empty, and the sweeper finds them.
+    Tries the broker once (no publish retries: a failure costs milliseconds, not a
+    second of backoff), whatever the breaker says: the sweeper and the worker's
+    retries call this directly. Rows that were not handed over keep enqueued_at
+    empty, and the sweeper finds them. A failure pauses hand_over_unless_paused; a
+    success ends the pause.
     """
     from notifications.tasks import send_message, send_messages
 
     ids = list(ids)
     try:
         if len(ids) == 1:
-            send_message.apply_async(kwargs={"message_id": ids[0]}, countdown=countdown)
+            send_message.apply_async(
+                kwargs={"message_id": ids[0]}, countdown=countdown, retry=False
+            )
         else:
             for start in range(0, len(ids), BATCH_SIZE):
                 chunk = ids[start : start + BATCH_SIZE]
                 send_messages.apply_async(
-                    kwargs={"message_ids": chunk}, countdown=countdown
+                    kwargs={"message_ids": chunk}, countdown=countdown, retry=False
                 )
     except Exception as error:  # noqa: BLE001 -- any broker failure: the sweeper retries
+        _pause_hand_overs()
         logger.warning(
             "Could not hand %d message(s) to Celery (%s); the sweeper will.",
             len(ids),
             error,
         )
         return
+    resume_hand_overs()
     now = timezone.now()
     Message.objects.filter(pk__in=ids).update(enqueued_at=now)

@@ -41,6 +41,31 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _hand_overs_resumed():
+    """No test inherits the outbox's paused hand-overs from another: the broker an
+    earlier test could not reach (or stopped) says nothing about this one's."""
+    from notifications import outbox
+
+    outbox.resume_hand_overs()
+    yield
+    outbox.resume_hand_overs()
+
+
+@pytest.fixture
+def link_clock(monkeypatch):
+    """Freezes the clock signed links are stamped and read by (notifications.links) at
+    link_clock.now, seconds since the epoch; move it by setting link_clock.now."""
+    from notifications import links
+
+    class Clock:
+        now = 2_000_000_000.0  # 2033-05-18, far from any real clock
+
+    clock = Clock()
+    monkeypatch.setattr(links, "clock", lambda: clock.now)
+    return clock
+
+
 @pytest.fixture
 def mailbox(db):
     """Delivers what the outbox has queued, through the same function the worker

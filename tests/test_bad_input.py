@@ -184,13 +184,13 @@ def world():
         "cities:follow": {"slug": city},
         "cities:unfollow": {"slug": city},
         "events:release": {
-            "token": _last_segment(links.RELEASE_SEAT.make(registration.pk))
+            "token": _last_segment(links.url(links.RELEASE_SEAT, registration.pk))
         },
         "cities:unfollow_link": {
-            "token": _last_segment(links.UNFOLLOW_CITY.make([attendee.pk, city]))
+            "token": _last_segment(links.url(links.UNFOLLOW_CITY, [attendee.pk, city]))
         },
         "accounts:unsubscribe": {
-            "token": _last_segment(links.STOP_REMINDERS.make(attendee.pk))
+            "token": _last_segment(links.url(links.STOP_REMINDERS, attendee.pk))
         },
         "events:ticket": {"code": registration.ticket_code},
         "events:cancel": {"pk": str(registration.pk)},

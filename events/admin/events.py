@@ -25,7 +25,7 @@ from events import exports, selectors, services
 from events import messages as event_messages
 from events.admin.common import apply_each
 from events.dashboard import fill_percent
-from events.exceptions import TurnoutError
+from events.exceptions import EventBusy, TurnoutError
 from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
 from events.models import (
     Event,
@@ -201,15 +201,23 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """Shows and reads the event's times in its own zone (the one being submitted,
-        else the saved one), so 18:00 typed for Tokyo means 18:00 in Tokyo."""
+        else the saved one), so 18:00 typed for Tokyo means 18:00 in Tokyo.
+
+        A save that finds the event busy (EventBusy: another change holds
+        it) saves nothing, as the whole save is one transaction, and says so.
+        """
         zone = request.POST.get("timezone", "")
         if not is_timezone(zone):
             event = self.get_object(request, object_id) if object_id else None
             zone = event.timezone if event else "UTC"
         with timezone.override(zone):
-            response = super().changeform_view(
-                request, object_id, form_url, extra_context
-            )
+            try:
+                response = super().changeform_view(
+                    request, object_id, form_url, extra_context
+                )
+            except EventBusy as error:
+                messages.error(request, error.message)
+                return HttpResponseRedirect(request.get_full_path())
             # A TemplateResponse renders later, outside this zone: render it here.
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
@@ -288,6 +296,8 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
             )
         except ValidationError as error:
             messages.error(request, "; ".join(error.messages))
+        except EventBusy:
+            raise  # changeform_view: the whole save undone, back to the form
         except TurnoutError as error:
             messages.error(request, error.message)
         else:
@@ -352,7 +362,11 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
         for event in events:
             if event.status == Event.Status.CANCELLED:
                 continue
-            services.cancel_event(event=event, by=request.user)
+            try:
+                services.cancel_event(event=event, by=request.user)
+            except EventBusy as error:
+                self.message_user(request, f"{event}: {error.message}", messages.ERROR)
+                continue
             count += 1
         self.message_user(
             request,
@@ -450,23 +464,27 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
             if form.is_valid():
                 data = form.cleaned_data
                 if request.POST.get("confirm") == "yes":
-                    queued = services.email_attendees(
-                        event=event,
-                        subject=data["subject"],
-                        body=data["body"],
-                        key=data["key"],
-                        by=request.user,
-                    )
-                    self.message_user(
-                        request,
-                        ngettext(
-                            "%(count)d email queued.",
-                            "%(count)d emails queued.",
-                            queued,
+                    try:
+                        queued = services.email_attendees(
+                            event=event,
+                            subject=data["subject"],
+                            body=data["body"],
+                            key=data["key"],
+                            by=request.user,
                         )
-                        % {"count": queued},
-                    )
-                    return None
+                    except EventBusy as error:  # the form again, its key kept
+                        self.message_user(request, error.message, messages.ERROR)
+                    else:
+                        self.message_user(
+                            request,
+                            ngettext(
+                                "%(count)d email queued.",
+                                "%(count)d emails queued.",
+                                queued,
+                            )
+                            % {"count": queued},
+                        )
+                        return None
                 sample = self._sample_announcement(event, data)
                 preview = event_messages.render_about_event(sample)
                 preview.html = mime.html_for_browser(

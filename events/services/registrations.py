@@ -1,7 +1,8 @@
 """The only code that decides a seat: registering, cancelling, promoting, capacity.
 
 Capacity is decided only under one lock: the event's row, taken with
-SELECT ... FOR UPDATE at the start of a short transaction (lock_event). Seats are
+SELECT ... FOR UPDATE at the start of a short transaction (lock_event); a change that
+cannot have it within EVENT_LOCK_TIMEOUT_SECONDS gives up as EventBusy. Seats are
 counted from the registrations themselves, so there is no counter that can drift, and
 free seats always go to the waitlist, oldest first, before anyone new.
 
@@ -10,7 +11,10 @@ Every change an attendee should hear about queues its email in the same transact
 forgotten.
 """
 
-from django.db import transaction
+import logging
+
+from django.conf import settings
+from django.db import OperationalError, connection, transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,12 +27,47 @@ from events.models import Event, Registration
 from events.rules import capacity_refusal, registration_refusal
 from notifications import outbox
 
+logger = logging.getLogger(__name__)
+
 Status = Registration.Status
+# PostgreSQL's SQLSTATE for a lock wait cut short by lock_timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 
 def lock_event(event_id: int) -> Event:
-    """Takes the event's row lock until the surrounding transaction ends."""
-    return Event.objects.select_for_update().get(pk=event_id)
+    """Takes the event's row lock until the surrounding transaction ends.
+
+    Waits at most EVENT_LOCK_TIMEOUT_SECONDS for it (on PostgreSQL), then raises
+    EventBusy: the caller's transaction rolls back and nothing is changed, so one
+    slow change never holds every web worker behind it. Only this wait is bounded:
+    once the lock is held, the transaction's lock_timeout is what it was before.
+    """
+    wait_ms = round(settings.EVENT_LOCK_TIMEOUT_SECONDS * 1000)
+    if connection.vendor != "postgresql" or wait_ms <= 0:
+        # SQLite has no row locks and no lock_timeout: its writers queue on the file.
+        return Event.objects.select_for_update().get(pk=event_id)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # OFFSET 0 keeps the subquery apart: the old value is read before the
+            # new one is set.
+            "SELECT before.value, set_config('lock_timeout', %s, true) FROM "
+            "(SELECT current_setting('lock_timeout') AS value OFFSET 0) AS before",
+            [f"{wait_ms}ms"],
+        )
+        previous = cursor.fetchone()[0]
+        try:
+            locked = Event.objects.select_for_update().get(pk=event_id)
+        except OperationalError as error:
+            if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+                raise
+            logger.warning(
+                "Event %s stayed locked for over %s s; the change was refused as busy.",
+                event_id,
+                settings.EVENT_LOCK_TIMEOUT_SECONDS,
+            )
+            raise exceptions.EventBusy() from error
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [previous])
+    return locked
 
 
 def _raise_if_refused(event: Event, *, now) -> None:

@@ -5,11 +5,13 @@ from django.db import IntegrityError, transaction
 from django.test import Client
 
 from accounts.models import User
+from notifications import links
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "correct horse battery"
+DAY = 24 * 60 * 60
 
 
 def test_email_is_unique_ignoring_case():
@@ -125,3 +127,36 @@ def test_pages_have_titles_landmarks_and_labelled_fields(client):
     ):
         field_id = re.search(r'id="([^"]+)"', field).group(1)
         assert f'for="{field_id}"' in content, field
+
+
+# The one-click "stop reminder emails" link ---------------------------------------------
+def unsubscribe_path(user) -> str:
+    return links.url(links.STOP_REMINDERS, user.pk).removeprefix("http://testserver")
+
+
+def test_unsubscribe_link_works_for_a_year(link_clock):
+    user = UserFactory()
+    path = unsubscribe_path(user)
+    link_clock.now += 365 * DAY
+
+    response = Client(enforce_csrf_checks=True).post(path)
+
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert user.email_reminders is False
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_unsubscribe_link_a_year_old_is_expired_and_changes_nothing(link_clock, method):
+    user = UserFactory()
+    path = unsubscribe_path(user)
+    link_clock.now += 365 * DAY + 1
+
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "This link has expired" in page
+    assert "This link is too old to use, so nothing was changed." in page
+    user.refresh_from_db()
+    assert user.email_reminders is True

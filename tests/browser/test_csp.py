@@ -226,9 +226,9 @@ def test_public_pages_report_no_violation(site, page):
     # The signed links from the emails, followed without signing in.
     registration, user = site["reg"], site["user"]
     for link in (
-        links.RELEASE_SEAT.make(registration.pk),
-        links.STOP_REMINDERS.make(user.pk),
-        links.UNFOLLOW_CITY.make([user.pk, "lisbon"]),
+        links.url(links.RELEASE_SEAT, registration.pk),
+        links.url(links.STOP_REMINDERS, user.pk),
+        links.url(links.UNFOLLOW_CITY, [user.pk, "lisbon"]),
     ):
         visit(page, url + urlsplit(link).path)
 

@@ -25,6 +25,7 @@ from tests.factories import EventFactory, RegistrationFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 Status = Event.Status
+DAY = 24 * 60 * 60
 
 
 def event_in(city: str, local: datetime, **fields) -> Event:
@@ -250,14 +251,16 @@ def test_publishing_emails_no_follower_of_another_city(mailbox, london):
     assert [email.to for email in mailbox()] == [[in_london.email]]
 
 
-def test_city_news_one_click_unsubscribe_ends_the_subscription(mailbox, london):
+def test_city_news_one_click_unsubscribe_ends_the_subscription(
+    mailbox, london, link_clock
+):
     (ada,) = following(london)
     event = draft_in("London")
     services.publish_event(event=event)
 
     (email,) = mailbox()
 
-    link = links.UNFOLLOW_CITY.make([ada.pk, "london"])
+    link = links.url(links.UNFOLLOW_CITY, [ada.pk, "london"])
     assert link.startswith("http://testserver/unfollow/")
     assert email.extra_headers["List-Unsubscribe"] == f"<{link}>"
     assert email.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -279,7 +282,9 @@ def test_unfollow_link_asks_before_it_unsubscribes(client, london):
     (ada,) = following(london)
 
     response = client.get(
-        links.UNFOLLOW_CITY.make([ada.pk, "london"]).removeprefix("http://testserver")
+        links.url(links.UNFOLLOW_CITY, [ada.pk, "london"]).removeprefix(
+            "http://testserver"
+        )
     )
 
     assert response.status_code == 200
@@ -290,13 +295,13 @@ def test_unfollow_link_asks_before_it_unsubscribes(client, london):
 @pytest.mark.parametrize("tampering", ["altered", "reminder-unsubscribe-token"])
 def test_unfollow_link_tampered_is_400_and_changes_nothing(london, tampering):
     (ada,) = following(london)
-    path = links.UNFOLLOW_CITY.make([ada.pk, "london"]).removeprefix(
+    path = links.url(links.UNFOLLOW_CITY, [ada.pk, "london"]).removeprefix(
         "http://testserver"
     )
     if tampering == "altered":
         path = path[:-3] + "xx/"
     else:
-        token = links.STOP_REMINDERS.make(ada.pk).rstrip("/").rsplit("/", 1)[1]
+        token = links.url(links.STOP_REMINDERS, ada.pk).rstrip("/").rsplit("/", 1)[1]
         path = reverse("cities:unfollow_link", kwargs={"token": token})
 
     response = Client(enforce_csrf_checks=True).post(path)
@@ -304,6 +309,38 @@ def test_unfollow_link_tampered_is_400_and_changes_nothing(london, tampering):
     assert response.status_code == 400
     assert "This link does not work" in response.content.decode()
     assert CitySubscription.objects.filter(user=ada, city_slug="london").count() == 1
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_unfollow_link_a_year_old_is_expired_and_changes_nothing(
+    london, link_clock, method
+):
+    (ada,) = following(london)
+    path = links.url(links.UNFOLLOW_CITY, [ada.pk, "london"]).removeprefix(
+        "http://testserver"
+    )
+    link_clock.now += DAY * 365 + 1
+
+    response = getattr(Client(enforce_csrf_checks=True), method)(path)
+
+    assert response.status_code == 410
+    page = response.content.decode()
+    assert "This link has expired" in page
+    assert "This link is too old to use, so nothing was changed." in page
+    assert CitySubscription.objects.filter(user=ada, city_slug="london").count() == 1
+
+
+def test_unfollow_link_works_for_a_year(london, link_clock):
+    (ada,) = following(london)
+    path = links.url(links.UNFOLLOW_CITY, [ada.pk, "london"]).removeprefix(
+        "http://testserver"
+    )
+    link_clock.now += DAY * 365
+
+    response = Client(enforce_csrf_checks=True).post(path)
+
+    assert response.status_code == 200
+    assert not CitySubscription.objects.filter(user=ada).exists()
 
 
 # iCal feeds ----------------------------------------------------------------------

@@ -1,11 +1,15 @@
 """The outbox without a worker: what each change queues, how it renders, the links."""
 
 import smtplib
+import socket
+import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -280,7 +284,9 @@ def test_a_retry_that_arrives_early_leaves_the_row_to_the_one_that_is_due(mailbo
 
 # The release link --------------------------------------------------------------------
 def release_path(registration):
-    return links.RELEASE_SEAT.make(registration.pk).removeprefix("http://testserver")
+    return links.url(links.RELEASE_SEAT, registration.pk).removeprefix(
+        "http://testserver"
+    )
 
 
 def test_release_link_asks_then_cancels_and_promotes(client):
@@ -399,3 +405,70 @@ def test_change_notice_queued_before_the_event_went_back_to_draft_is_not_sent(
         Status.SKIPPED,
         "The event was no longer published when this could be sent.",
     )
+
+
+# Handing over to Celery with the broker down -------------------------------------------
+@contextmanager
+def broken_broker():
+    """A broker that fails every connection for real: it listens on the port the test
+    settings publish to, accepts each connection and closes it at once. Yields the
+    list of the connections it took, as they come."""
+    server = socket.create_server(("127.0.0.1", settings.TEST_BROKER_PORT))
+    server.settimeout(0.05)
+    taken, stop = [], threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _address = server.accept()
+            except TimeoutError:
+                continue
+            taken.append(connection.getpeername())  # before the client sees it fail
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield taken
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        server.close()
+
+
+def test_with_the_broker_down_only_the_first_registration_tries_it(
+    django_capture_on_commit_callbacks,
+):
+    """After one failed hand-over the next ones skip the broker (for
+    MAIL_HAND_OVER_PAUSE_SECONDS): the second request makes no connection at all,
+    and both rows wait, queued, for the sweeper."""
+    event = EventFactory(capacity=5)
+    with broken_broker() as connections:
+        with django_capture_on_commit_callbacks(execute=True):
+            first = services.register(event=event, user=UserFactory())
+        tried = len(connections)
+        with django_capture_on_commit_callbacks(execute=True):
+            second = services.register(event=event, user=UserFactory())
+        after_second = len(connections)
+
+    assert tried > 0
+    assert after_second == tried
+    rows = Message.objects.filter(registration__in=[first, second])
+    assert (
+        list(rows.values_list("status", "enqueued_at")) == [(Status.QUEUED, None)] * 2
+    )
+
+
+def test_the_sweeper_tries_the_broker_even_while_hand_overs_pause(
+    django_capture_on_commit_callbacks,
+):
+    with broken_broker() as connections:
+        with django_capture_on_commit_callbacks(execute=True):
+            registration = services.register(event=EventFactory(), user=UserFactory())
+        tried = len(connections)
+        swept = outbox.sweep(now=timezone.now() + timedelta(minutes=5))
+        after_sweep = len(connections)
+
+    assert tried > 0
+    assert swept == [Message.objects.get(registration=registration).pk]
+    assert after_sweep > tried

@@ -127,7 +127,9 @@ def test_release_link_counts_against_the_seat_owner():
     for _ in range(10):
         register(client, event)
     registration = Registration.objects.get(event=event, user=client.user)
-    path = links.RELEASE_SEAT.make(registration.pk).removeprefix("http://testserver")
+    path = links.url(links.RELEASE_SEAT, registration.pk).removeprefix(
+        "http://testserver"
+    )
 
     response = Client().post(path)  # the emailed link: nobody signed in
 

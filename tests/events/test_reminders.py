@@ -204,7 +204,7 @@ def test_unsubscribe_link_asks_first_and_a_tampered_one_changes_nothing(client):
     from notifications import links
 
     def unsubscribe_url(user):
-        return links.STOP_REMINDERS.make(user.pk)
+        return links.url(links.STOP_REMINDERS, user.pk)
 
     user = UserFactory()
     path = unsubscribe_url(user).removeprefix("http://testserver")
