@@ -24,12 +24,15 @@ Admin history entries  -- (staff's record)        no longer name the person
 tests/accounts/test_privacy.py checks every relation to the user model has a row
 here, so a new one cannot be forgotten.
 
-This module reads and writes both apps' data (accounts and events): it is the one
-place that knows all of a person's data.
+The apps built on accounts hold the rest of a person's data, and tell this module
+how to export and erase it (register): events their registrations, cities their
+follows. The outbox's emails are read and erased here, through notifications.
 """
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -39,16 +42,50 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
-from cities.models import CitySubscription
-from events import exceptions, retention, services
-from events.models import Registration
+from accounts.sessions import session_store
+from config.audit import rename_history
 from notifications.models import Message
+from notifications.upkeep import erase_messages
 
 FORMAT = "turnout-personal-data/1"
 
 
-def _iso(moment: datetime | None) -> str | None:
+class Busy(Exception):
+    """A part of the person's data is in use right now (an event's seats being
+    decided): nothing was deleted, and trying again in a moment will do."""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """An app's part of a person's data.
+
+    export(user, now) -> {section: JSON-ready data}, added to "Download my data".
+    plan(user, now) -> {name: value}, what delete_account will do (for its page).
+    erase(user) -> {count name: n}, inside delete_account's transaction, in the
+    order registered, before the person's emails and account go; raises Busy to
+    give up with nothing deleted.
+    """
+
+    name: str
+    export: Callable[[User, datetime], dict]
+    erase: Callable[[User], dict[str, int]]
+    plan: Callable[[User, datetime], dict] = field(default=lambda user, now: {})
+
+
+_holders: list[Holder] = []
+
+
+def register(holder: Holder) -> None:
+    """Adds an app's part (from its AppConfig.ready); registering a name again
+    replaces it."""
+    _holders[:] = [h for h in _holders if h.name != holder.name] + [holder]
+
+
+def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
+
+
+_iso = iso
 
 
 # Reading -----------------------------------------------------------------------------
@@ -77,7 +114,7 @@ def session_expiries(user: User) -> dict[str, datetime]:
     signed-cookie or cache sessions there is nothing to list and each ends at its
     expiry. Reads every live session, as a session does not index its user.
     """
-    store = retention.session_store()
+    store = session_store()
     if not hasattr(store, "get_model_class"):
         return {}
     found = {}
@@ -100,13 +137,7 @@ def export(*, user: User, now: datetime | None = None) -> dict:
     bodies (account emails hold reset links and sign-in codes).
     """
     now = now or timezone.now()
-    registrations = (
-        Registration.objects.filter(user=user)
-        .select_related("event")
-        .prefetch_related("event__translations")
-        .order_by("event__starts_at", "pk")
-    )
-    return {
+    data = {
         "format": FORMAT,
         "exported_at": _iso(now),
         "profile": {
@@ -137,13 +168,6 @@ def export(*, user: User, now: datetime | None = None) -> dict:
             {"expires": _iso(expires)}
             for expires in sorted(session_expiries(user).values())
         ],
-        "registrations": [_registration(r) for r in registrations],
-        "city_follows": [
-            {"city": name, "city_slug": slug, "followed_at": _iso(at)}
-            for name, slug, at in CitySubscription.objects.filter(user=user)
-            .order_by("created_at", "pk")
-            .values_list("city_name", "city_slug", "created_at")
-        ],
         "emails": [
             {
                 "subject": subject,
@@ -160,56 +184,19 @@ def export(*, user: User, now: datetime | None = None) -> dict:
             )
         ],
     }
+    for holder in _holders:
+        data.update(holder.export(user, now))
+    return data
 
 
-def _registration(registration: Registration) -> dict:
-    event = registration.event
-    return {
-        "event": {
-            "title": event.safe_translation_getter("title", any_language=True),
-            "slug": event.slug,
-            "city": event.city,
-            "country": str(event.country),
-            "timezone": event.timezone,
-            "starts_at": _iso(event.starts_at),
-            "starts_at_local": event.starts_at.astimezone(event.zone).isoformat(),
-            "ends_at": _iso(event.ends_at),
-            "ends_at_local": event.ends_at.astimezone(event.zone).isoformat(),
-        },
-        "status": registration.status,
-        "ticket_code": registration.ticket_code,
-        "registered_at": _iso(registration.created_at),
-        "confirmed_at": _iso(registration.confirmed_at),
-        "waitlisted_at": _iso(registration.waitlisted_at),
-        "cancelled_at": _iso(registration.cancelled_at),
-        "checked_in_at": _iso(registration.checked_in_at),
-    }
-
-
-@dataclass(frozen=True)
-class DeletionPlan:
-    """What deleting the account will do to the person's active registrations."""
-
-    cancelled: list[Registration]  # not started: cancelled, the seat passed on
-    kept: list[Registration]  # started: stay on record, without the person
-
-
-def deletion_plan(*, user: User, now: datetime | None = None) -> DeletionPlan:
-    """The person's active registrations, split as delete_account will treat them."""
+def deletion_plan(*, user: User, now: datetime | None = None) -> SimpleNamespace:
+    """What delete_account will do, as each part's plan says (events: which active
+    registrations it cancels, which it keeps on record without the person)."""
     now = now or timezone.now()
-    active = (
-        Registration.objects.active()
-        .filter(user=user)
-        .select_related("event")
-        .prefetch_related("event__translations")
-        .order_by("event__starts_at", "pk")
-    )
-    cancelled, kept = [], []
-    for registration in active:
-        (kept if registration.event.starts_at <= now else cancelled).append(
-            registration
-        )
-    return DeletionPlan(cancelled=cancelled, kept=kept)
+    plan = {}
+    for holder in _holders:
+        plan.update(holder.plan(user, now))
+    return SimpleNamespace(**plan)
 
 
 # Erasing -----------------------------------------------------------------------------
@@ -241,33 +228,22 @@ def delete_account(*, user: User) -> DeletedAccount:
         locked = User.objects.select_for_update().filter(pk=user.pk).first()
         if locked is None:
             return DeletedAccount(cancelled=0, anonymised=0, messages=0, sessions=0)
-        cancelled = 0
-        # Events locked in one order, as every other transaction locks one at most.
-        for registration in (
-            Registration.objects.active().filter(user=locked).order_by("event_id")
-        ):
-            try:
-                services.cancel_registration(registration=registration)
-            except exceptions.RegistrationLocked:
-                continue  # the event started: what happened stays on record
-            cancelled += 1
-        anonymised = retention.anonymise_registrations(
-            Registration.objects.filter(user=locked)
-        )
-        messages = retention.erase_messages(messages_to(locked))
-        CitySubscription.objects.filter(user=locked).delete()
+        counts: dict[str, int] = {}
+        for holder in _holders:
+            counts.update(holder.erase(locked))
+        messages = erase_messages(messages_to(locked))
         Authenticator.objects.filter(user=locked).delete()
         EmailAddress.objects.filter(user=locked).delete()
         sessions = session_expiries(locked)
-        store = retention.session_store()
+        store = session_store()
         for key in sessions:
             store(session_key=key).delete()
         pk = locked.pk
         locked.delete()
-        retention.rename_history(User, {pk: f"deleted account #{pk}"})
+        rename_history(User, {pk: f"deleted account #{pk}"})
     return DeletedAccount(
-        cancelled=cancelled,
-        anonymised=anonymised,
+        cancelled=counts.get("cancelled", 0),
+        anonymised=counts.get("anonymised", 0),
         messages=messages,
         sessions=len(sessions),
     )

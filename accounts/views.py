@@ -18,11 +18,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import privacy, services
 from accounts.forms import ProfileForm
+from accounts.middleware import SESSION_TIMEZONE
 from accounts.models import User
 from accounts.services import stop_reminders, update_profile
 from accounts.timezones import is_timezone
-from config.middleware import SESSION_TIMEZONE
-from events.exceptions import EventBusy
 from notifications import links
 
 
@@ -64,8 +63,8 @@ def delete_account(request):
     if request.method == "POST":
         try:
             privacy.delete_account(user=request.user)
-        except EventBusy as error:  # nothing was deleted: one transaction
-            messages.error(request, error.message)
+        except privacy.Busy as error:  # nothing was deleted: one transaction
+            messages.error(request, str(error))
             return redirect("accounts:delete_account")
         logout(request)
         return redirect("accounts:goodbye")

@@ -9,6 +9,7 @@ class CitiesConfig(AppConfig):
     verbose_name = _("Cities")
 
     def ready(self):
-        from cities import messages, services  # noqa: F401 -- services connects tell_followers
+        from cities import messages, privacy, services  # noqa: F401 -- services connects tell_followers
 
         messages.register()
+        privacy.register()

@@ -1,13 +1,6 @@
 import codecs
 
-from django.conf import settings
 from django.shortcuts import render
-from django.utils import translation
-
-from accounts.timezones import is_timezone
-
-# Where an anonymous visitor's chosen time zone is kept (see accounts.views).
-SESSION_TIMEZONE = "turnout_timezone"
 
 # The bodies Django parses into request.POST, and the charsets (by codecs' names) it
 # can read them in: UTF-8, and ASCII, which is a part of it.
@@ -52,28 +45,6 @@ def _codec_name(charset: str) -> str | None:
         return codecs.lookup(charset).name
     except (LookupError, ValueError):  # unknown, or not a name at all ("utf-8\0")
         return None
-
-
-class ViewerPreferencesMiddleware:
-    """The signed-in reader's saved language wins over the cookie and the browser's
-    Accept-Language (which LocaleMiddleware reads for everyone else); and
-    request.viewer_zone is the zone the reader's clock is in, if known: their
-    profile's, else the one they accepted in this session, else "".
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-        self.languages = {code for code, _ in settings.LANGUAGES}
-
-    def __call__(self, request):
-        user = request.user
-        if user.is_authenticated and user.language in self.languages:
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
-        zone = user.timezone if user.is_authenticated else ""
-        zone = zone or request.session.get(SESSION_TIMEZONE, "")
-        request.viewer_zone = zone if is_timezone(zone) else ""
-        return self.get_response(request)
 
 
 class MethodNotAllowedPageMiddleware:

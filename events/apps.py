@@ -8,9 +8,10 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events")
 
     def ready(self):
-        from events import messages
+        from events import messages, privacy
         from events.roles import ensure_roles_after_migrate
 
         messages.register()
+        privacy.register()
         # After auth's own handler has created the permissions the roles refer to.
         post_migrate.connect(ensure_roles_after_migrate, sender=self)

@@ -17,18 +17,17 @@ address or body survives PERSONAL_DATA_RETENTION_DAYS.
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module
 
 from django.conf import settings
-from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Case, F, Model, Q, QuerySet, Value, When
+from django.db.models import Q, QuerySet
 
+from accounts.sessions import session_store
+from config.audit import rename_history
 from events.models import Registration
 from events.tickets import new_ticket_code
-from notifications.delivery import ERASED_RECIPIENT
 from notifications.models import Message
+from notifications.upkeep import erase_messages
 
 BATCH = 1000
 Status = Message.Status
@@ -87,69 +86,6 @@ def anonymise_registrations(registrations: QuerySet[Registration]) -> int:
             Registration.objects.bulk_update(rows, ["user", "ticket_code"])
             rename_history(Registration, {row.pk: str(row) for row in rows})
     return len(ids)
-
-
-def erase_messages(messages: QuerySet[Message]) -> int:
-    """Empties the messages of their recipient; returns how many.
-
-    Gone: the account, address, language, bodies, invitation, headers (the
-    unsubscribe link names the account), details, dedupe key (it may name the
-    account) and any delivery error (a refusal quotes the address). Kind, status,
-    subject and times stay. A queued message is skipped with the reason; one a
-    worker is sending now may still go out. The admin history's entries about them
-    no longer name the address.
-    """
-    ids = list(messages.order_by("pk").values_list("pk", flat=True))
-    for batch in _batches(ids):
-        rows = Message.objects.filter(pk__in=batch)
-        with transaction.atomic():
-            rows.update(
-                user=None,
-                to_email="",
-                language="",
-                body_text="",
-                body_html="",
-                ics="",
-                headers={},
-                context={},
-                dedupe_key=None,
-            )
-            # Skip reasons are ours and name nobody; other errors may quote the
-            # address.
-            rows.exclude(status=Status.SKIPPED).update(last_error="")
-            rows.filter(status=Status.QUEUED).update(
-                status=Status.SKIPPED,
-                last_error=ERASED_RECIPIENT,
-                next_attempt_at=None,
-            )
-            # An entry about a message ("Resent.") was named by its address.
-            rename_history(
-                Message, {row.pk: str(row) for row in rows.only("kind", "to_email")}
-            )
-    return len(ids)
-
-
-def rename_history(model: type[Model], names: dict[int, str]) -> None:
-    """Makes the admin history's entries about model's rows (pk -> name) carry the
-    names given: the rows as they read now (an anonymised registration:
-    "anonymous → event"), not as they read when the entry was made."""
-    if not names:
-        return
-    by_id = {str(pk): name[:200] for pk, name in names.items()}
-    # One UPDATE for the whole batch, not one per row.
-    LogEntry.objects.filter(
-        content_type=ContentType.objects.get_for_model(model), object_id__in=by_id
-    ).update(
-        object_repr=Case(
-            *(When(object_id=pk, then=Value(name)) for pk, name in by_id.items()),
-            default=F("object_repr"),
-        )
-    )
-
-
-def session_store():
-    """The SessionStore class of settings.SESSION_ENGINE."""
-    return import_module(settings.SESSION_ENGINE).SessionStore
 
 
 def _delete_expired_sessions(now: datetime) -> None:

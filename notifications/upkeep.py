@@ -7,8 +7,11 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Q, QuerySet
 
+from config.audit import rename_history
+from notifications.delivery import ERASED_RECIPIENT
 from notifications.models import Message
 from notifications.outbox import hand_over
 
@@ -81,3 +84,48 @@ def prune(*, now: datetime) -> int:
         if not batch:
             return deleted
         deleted += Message.objects.filter(pk__in=batch).delete()[0]
+
+
+# Erasing ----------------------------------------------------------------------------
+ERASE_BATCH = 1000
+
+
+def erase_messages(messages: QuerySet[Message]) -> int:
+    """Empties the messages of their recipient; returns how many.
+
+    Gone: the account, address, language, bodies, invitation, headers (the
+    unsubscribe link names the account), details, dedupe key (it may name the
+    account) and any delivery error (a refusal quotes the address). Kind, status,
+    subject and times stay. A queued message is skipped with the reason; one a
+    worker is sending now may still go out. The admin history's entries about them
+    no longer name the address.
+    """
+    ids = list(messages.order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), ERASE_BATCH):
+        batch = ids[start : start + ERASE_BATCH]
+        rows = Message.objects.filter(pk__in=batch)
+        with transaction.atomic():
+            rows.update(
+                user=None,
+                to_email="",
+                language="",
+                body_text="",
+                body_html="",
+                ics="",
+                headers={},
+                context={},
+                dedupe_key=None,
+            )
+            # Skip reasons are ours and name nobody; other errors may quote the
+            # address.
+            rows.exclude(status=Status.SKIPPED).update(last_error="")
+            rows.filter(status=Status.QUEUED).update(
+                status=Status.SKIPPED,
+                last_error=ERASED_RECIPIENT,
+                next_attempt_at=None,
+            )
+            # An entry about a message ("Resent.") was named by its address.
+            rename_history(
+                Message, {row.pk: str(row) for row in rows.only("kind", "to_email")}
+            )
+    return len(ids)

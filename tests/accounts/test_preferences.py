@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from config.middleware import SESSION_TIMEZONE
+from accounts.middleware import SESSION_TIMEZONE
 from tests.factories import EventFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

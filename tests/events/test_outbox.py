@@ -466,7 +466,7 @@ def test_the_sweeper_tries_the_broker_even_while_hand_overs_pause(
         with django_capture_on_commit_callbacks(execute=True):
             registration = services.register(event=EventFactory(), user=UserFactory())
         tried = len(connections)
-        swept = outbox.sweep(now=timezone.now() + timedelta(minutes=5))
+        swept = upkeep.sweep(now=timezone.now() + timedelta(minutes=5))
         after_sweep = len(connections)
 
     assert tried > 0
