@@ -18,6 +18,18 @@ LOCALES = {"fr": "fr", "es": "es", "de": "de", "ja": "ja", "pt-br": "pt_BR"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|%[sd]")
 
 
+# Every folder with user-facing text: the apps, config and the templates.
+APP_FOLDERS = (
+    "accounts",
+    "notifications",
+    "events",
+    "cities",
+    "checkin",
+    "config",
+    "templates",
+)
+
+
 def catalog(locale: str) -> polib.POFile:
     return polib.pofile(ROOT / "locale" / locale / "LC_MESSAGES" / "django.po")
 
@@ -85,7 +97,11 @@ def test_catalogs_hold_every_message_in_the_code(tmp_path):
         service_missing(
             "GNU gettext", "xgettext is not installed (apt install gettext)"
         )
-    for folder in ("accounts", "config", "events", "templates"):
+    from django.conf import settings
+
+    ours = {app for app in settings.INSTALLED_APPS if (ROOT / app).is_dir()}
+    assert ours <= set(APP_FOLDERS), "an app of ours is not extracted here"
+    for folder in APP_FOLDERS:
         shutil.copytree(ROOT / folder, tmp_path / folder)
     (tmp_path / "locale").mkdir()
     env = {
