@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-# The last migration of each app before the move (main at 0c0dc74).
+# The last migration of each app before the move (main at 64b3eac).
 BEFORE = [
     ("accounts", "0003_one_line_names"),
     ("events", "0014_event_texts_own_language_first"),
@@ -54,8 +54,21 @@ def test_a_database_of_the_old_layout_migrates_in_place_with_its_rows():
         codename="view_citysubscription",
         defaults={"name": "Can view city subscription"},
     )
+    Message = old.get_model("events", "Message")
+    email = Message.objects.create(
+        kind="account", to_email="ada@example.com", user=ada, dedupe_key="old:1"
+    )
+    outbox_type, _ = ContentType.objects.get_or_create(
+        app_label="events", model="message"
+    )
+    assert not ContentType.objects.filter(app_label="notifications").exists()
+    resend, _ = Permission.objects.get_or_create(
+        content_type=outbox_type,
+        codename="change_message",
+        defaults={"name": "Can change email message"},
+    )
     managers = Group.objects.create(name="Managers of the old layout")
-    managers.permissions.add(view)
+    managers.permissions.add(view, resend)
 
     new = migrate(latest())
 
@@ -66,8 +79,13 @@ def test_a_database_of_the_old_layout_migrates_in_place_with_its_rows():
     NewType = new.get_model("contenttypes", "ContentType")
     assert NewType.objects.get(pk=follows_type.pk).app_label == "cities"
     NewGroup = new.get_model("auth", "Group")
-    kept = NewGroup.objects.get(pk=managers.pk).permissions.get()
-    assert (kept.content_type.app_label, kept.codename) == (
-        "cities",
-        "view_citysubscription",
-    )
+    kept = NewGroup.objects.get(pk=managers.pk).permissions.order_by("codename")
+    assert [(p.content_type.app_label, p.codename) for p in kept] == [
+        ("notifications", "change_message"),
+        ("cities", "view_citysubscription"),
+    ]
+    Moved = new.get_model("notifications", "Message")
+    assert Moved._meta.db_table == "events_message"
+    (row,) = Moved.objects.all()
+    assert (row.pk, row.user_id, row.dedupe_key) == (email.pk, ada.pk, "old:1")
+    assert NewType.objects.get(pk=outbox_type.pk).app_label == "notifications"
