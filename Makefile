@@ -28,8 +28,10 @@ run: install dirs
 	@echo "Turnout: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server, the worker and beat)"
 	$(BIN)/python -m config.devserver $(HOST):$(PORT)
 
+# Coverage of the application's code is reported, and has a floor (pyproject.toml,
+# [tool.coverage.report] fail_under): the run fails below it.
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 # After changing any user-facing string: update the catalogs, translate what is new
 # (tests/test_i18n.py fails until every string is translated), then compile them.

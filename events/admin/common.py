@@ -1,6 +1,7 @@
 """What the admin's pages share."""
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 
 from events.exceptions import TurnoutError
 
@@ -20,3 +21,14 @@ def apply_each(model_admin, request, objects, act, done) -> None:
             count += 1
     if count:
         model_admin.message_user(request, done % {"count": count})
+
+
+def add_model_errors(form, error: ValidationError) -> None:
+    """The model's errors on the form: on their field where the form has it (the
+    copy's end follows its start), else above the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages_ in error.message_dict.items():
+        target = "starts_at" if name == "ends_at" else name
+        form.add_error(target if target in form.fields else None, messages_)

@@ -1,72 +1,36 @@
 """Series and events: the columns, filters and actions staff run the series with."""
 
-import uuid
-
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
-from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
+from django.http import Http404, HttpResponseRedirect
 from django.template.loader import render_to_string
-from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext, ngettext_lazy
+from django.utils.translation import ngettext_lazy
 from parler.admin import TranslatableAdmin
 from parler.forms import TranslatableModelForm
 
 from accounts.timezones import is_timezone
-from config import audit
 from config.admin_guards import GuardedAdminMixin
-from events import exports, selectors, services
-from events import messages as event_messages
+from events import selectors, services
 from events.admin.common import apply_each
+from events.admin.event_actions import EventPageActions
+from events.admin.filters import CityFilter, CountryFilter, WhenFilter
 from events.dashboard import fill_percent
 from events.exceptions import EventBusy, TurnoutError
-from events.forms import DuplicateEventForm, EmailAttendeesForm, ReminderOffsetsField
+from events.forms import ReminderOffsetsField
 from events.models import (
     Event,
-    EventSeries,
-    Registration,
     default_reminder_offsets,
 )
 from events.rules import capacity_refusal
 from events.templatetags.turnout import zoned
-from notifications import mime
-from notifications.models import Message
 
 REGISTRATIONS_SHOWN = 200
-
-
-@admin.register(EventSeries)
-class EventSeriesAdmin(GuardedAdminMixin, admin.ModelAdmin):
-    list_display = ("name", "slug", "home_city", "event_count", "upcoming_count")
-    search_fields = ("name", "home_city")
-    ordering = ("name",)
-    prepopulated_fields = {"slug": ("name",)}
-
-    def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                event_total=Count("events"),
-                upcoming_total=Count(
-                    "events", filter=Q(events__ends_at__gt=timezone.now())
-                ),
-            )
-        )
-
-    @admin.display(description=_("events"), ordering="event_total")
-    def event_count(self, series):
-        return series.event_total
-
-    @admin.display(description=_("upcoming"), ordering="upcoming_total")
-    def upcoming_count(self, series):
-        return series.upcoming_total
 
 
 class EventAdminForm(TranslatableModelForm):
@@ -103,62 +67,8 @@ class EventAdminForm(TranslatableModelForm):
         return capacity
 
 
-def _add_model_errors(form, error: ValidationError) -> None:
-    """The model's errors on the form: on their field where the form has it (the
-    copy's end follows its start), else above the form."""
-    if not hasattr(error, "error_dict"):
-        form.add_error(None, error)
-        return
-    for name, messages_ in error.message_dict.items():
-        target = "starts_at" if name == "ends_at" else name
-        form.add_error(target if target in form.fields else None, messages_)
-
-
-class CountryFilter(admin.SimpleListFilter):
-    """The countries the series has been to, not every country in the world."""
-
-    title = _("country")
-    parameter_name = "country"
-
-    def lookups(self, request, model_admin):
-        codes = Event.objects.order_by().values_list("country", flat=True).distinct()
-        countries = [Event(country=code).country for code in codes]
-        return sorted(((c.code, c.name) for c in countries), key=lambda c: c[1])
-
-    def queryset(self, request, queryset):
-        return queryset.filter(country=self.value()) if self.value() else queryset
-
-
-class CityFilter(admin.SimpleListFilter):
-    title = _("city")
-    parameter_name = "city"
-
-    def lookups(self, request, model_admin):
-        cities = Event.objects.order_by("city").values_list("city", flat=True)
-        return [(city, city) for city in cities.distinct()]
-
-    def queryset(self, request, queryset):
-        return queryset.filter(city=self.value()) if self.value() else queryset
-
-
-class WhenFilter(admin.SimpleListFilter):
-    title = _("when")
-    parameter_name = "when"
-
-    def lookups(self, request, model_admin):
-        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        if self.value() == "upcoming":
-            return queryset.filter(ends_at__gt=now)
-        if self.value() == "past":
-            return queryset.filter(ends_at__lte=now)
-        return queryset
-
-
 @admin.register(Event)
-class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
+class EventAdmin(EventPageActions, GuardedAdminMixin, TranslatableAdmin):
     form = EventAdminForm
     list_display = (
         "title",
@@ -378,168 +288,6 @@ class EventAdmin(GuardedAdminMixin, TranslatableAdmin):
             % {"count": count},
         )
         return None
-
-    @admin.action(
-        description=_("Duplicate to another city and date (as a draft)"),
-        permissions=["add"],
-    )
-    def duplicate(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(
-                request, _("Choose exactly one event to duplicate."), messages.WARNING
-            )
-            return None
-        event = queryset.get()
-        if request.POST.get("confirm") == "yes":
-            form = DuplicateEventForm(request.POST)
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    copy = services.duplicate_event(
-                        event=event,
-                        city=data["city"],
-                        country=data["country"],
-                        timezone_name=data["timezone"],
-                        starts_at=data["starts_at"],
-                        venue_name=data["venue_name"],
-                        venue_address=data["venue_address"],
-                        title=data["title"],
-                        by=request.user,
-                    )
-                except ValidationError as error:
-                    _add_model_errors(form, error)
-                else:
-                    self.message_user(
-                        request,
-                        _("Draft created: %(title)s. Check it, then publish it.")
-                        % {"title": copy.title},
-                    )
-                    return HttpResponseRedirect(
-                        reverse("admin:events_event_change", args=[copy.pk])
-                    )
-        else:
-            form = DuplicateEventForm(
-                initial={
-                    "country": event.country,
-                    "timezone": event.timezone,
-                }
-            )
-        return self._action_page(
-            request,
-            queryset,
-            "duplicate",
-            _("Duplicate %(title)s") % {"title": event.title},
-            form=form,
-            media=self.media + form.media,
-        )
-
-    @admin.action(
-        description=_("Export attendees to CSV"), permissions=["view_registrations"]
-    )
-    def export_attendees(self, request, queryset):
-        events = list(queryset)
-        audit.record(by=request.user, objects=events, message="Attendees exported.")
-        name = events[0].slug if len(events) == 1 else "attendees"
-        response = StreamingHttpResponse(
-            exports.stream_csv(Event.objects.filter(pk__in=[e.pk for e in events])),
-            content_type="text/csv; charset=utf-8",
-        )
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-
-    @admin.action(
-        description=_("Email the confirmed attendees (with a preview)"),
-        permissions=["change"],
-    )
-    def email_attendees(self, request, queryset):
-        if queryset.count() != 1:
-            self.message_user(
-                request, _("Choose exactly one event to email."), messages.WARNING
-            )
-            return None
-        event = selectors.with_seat_counts(queryset).get()
-        preview = None
-        if "key" in request.POST:
-            form = EmailAttendeesForm(request.POST)
-            if form.is_valid():
-                data = form.cleaned_data
-                if request.POST.get("confirm") == "yes":
-                    try:
-                        queued = services.email_attendees(
-                            event=event,
-                            subject=data["subject"],
-                            body=data["body"],
-                            key=data["key"],
-                            by=request.user,
-                        )
-                    except EventBusy as error:  # the form again, its key kept
-                        self.message_user(request, error.message, messages.ERROR)
-                    else:
-                        self.message_user(
-                            request,
-                            ngettext(
-                                "%(count)d email queued.",
-                                "%(count)d emails queued.",
-                                queued,
-                            )
-                            % {"count": queued},
-                        )
-                        return None
-                sample = self._sample_announcement(event, data)
-                preview = event_messages.render_about_event(sample)
-                preview.html = mime.html_for_browser(
-                    preview.html, event_messages.ticket_images(sample, preview.html)
-                )
-        else:
-            form = EmailAttendeesForm(initial={"key": uuid.uuid4().hex})
-        return self._action_page(
-            request,
-            queryset,
-            "email_attendees",
-            _("Email the confirmed attendees of %(title)s") % {"title": event.title},
-            form=form,
-            event=event,
-            preview=preview,
-        )
-
-    def _sample_announcement(self, event, data) -> Message:
-        """An unsaved announcement to the first confirmed attendee (or a sample)."""
-        registration = (
-            Registration.objects.filter(event=event, user__isnull=False)
-            .confirmed()
-            .select_related("user")
-            .first()
-        )
-        if registration is None:
-            sample = event_messages.sample_messages()[0]
-            registration = sample.registration
-            registration.event = event
-        return Message(
-            kind=event_messages.Kind.ANNOUNCEMENT,
-            user=registration.user,
-            to_email=registration.user.email,
-            event=event,
-            registration=registration,
-            language=registration.user.language,
-            context={"subject": data["subject"], "body": data["body"]},
-        )
-
-    def _action_page(self, request, queryset, action, title, **context):
-        return TemplateResponse(
-            request,
-            "admin/events/event/action.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "opts": self.model._meta,
-                "action": action,
-                "queryset": queryset,
-                "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-                # "Select all N" (every page): the next step acts on all of them too.
-                "select_across": request.POST.get("select_across", "0") == "1",
-                **context,
-            },
-        )
 
     def has_view_registrations_permission(self, request):
         return request.user.has_perm("events.view_registration")
