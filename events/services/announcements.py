@@ -20,7 +20,8 @@ Status = Registration.Status
 def resend_confirmation(
     *, registration: Registration, by: User | None = None
 ) -> Message:
-    """Queues a fresh copy of the registration's confirmation (with its invitation).
+    """Queues a fresh copy of the registration's confirmation (with its invitation
+    and ticket), through the outbox's resend; a new one if the log no longer has it.
 
     Raises RegistrationError when the registration is not confirmed.
     """
@@ -28,10 +29,22 @@ def resend_confirmation(
         raise exceptions.RegistrationError(
             _("Only a confirmed registration has a confirmation to resend.")
         )
-    message = for_registration(
-        registration, Kind.CONFIRMED, key=f"resend-{uuid.uuid4().hex[:12]}"
+    latest = (
+        Message.objects.filter(
+            registration=registration, kind__in=[Kind.CONFIRMED, Kind.PROMOTED]
+        )
+        .select_related("user")
+        .order_by("-created_at", "-pk")
+        .first()
     )
-    (queued,) = outbox.queue([message])
+    if latest is not None:
+        # One way to resend, the outbox's: a copy of it, rendered anew.
+        queued = outbox.resend(latest)
+    else:  # its confirmation was pruned from the log: a new one
+        message = for_registration(
+            registration, Kind.CONFIRMED, key=f"resend-{uuid.uuid4().hex[:12]}"
+        )
+        (queued,) = outbox.queue([message])
     audit.record(by=by, objects=[registration], message="Confirmation resent.")
     return queued
 

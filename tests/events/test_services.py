@@ -399,3 +399,22 @@ def test_change_event_refused_changes_nothing():
         0,
     )
     assert not Message.objects.filter(kind=Kind.EVENT_CHANGED).exists()
+
+
+def test_resend_confirmation_is_the_outboxs_resend_of_the_latest_one():
+    """One way to resend: a copy of the confirmation the log holds (resend_of),
+    and a new confirmation only when the log no longer has one."""
+    registration = services.register(event=EventFactory(), user=UserFactory())
+    (original,) = Message.objects.filter(registration=registration)
+
+    copy = services.resend_confirmation(registration=registration)
+
+    assert (copy.kind, copy.resend_of_id, copy.dedupe_key) == (
+        Kind.CONFIRMED,
+        original.pk,
+        None,
+    )
+    Message.objects.filter(registration=registration).delete()  # pruned
+    fresh = services.resend_confirmation(registration=registration)
+    assert fresh.resend_of_id is None
+    assert fresh.dedupe_key.startswith(f"reg:{registration.pk}:confirmed:resend-")
