@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from config import audit
 from events.models import Event, Registration
 from events.selectors import with_waitlist_position
 
@@ -88,3 +89,11 @@ def stream_csv(events: QuerySet[Event]) -> Iterator[str]:
     registrations = attendee_registrations(events).iterator(chunk_size=500)
     for row in rows(registrations):
         yield writer.writerow(row)
+
+
+def export_attendees(*, events: QuerySet[Event], by) -> Iterator[str]:
+    """The attendees of the events as CSV text (stream_csv), the export recorded by
+    by in each event's history."""
+    events = list(events)
+    audit.record(by=by, objects=events, message="Attendees exported.")
+    return stream_csv(Event.objects.filter(pk__in=[event.pk for event in events]))

@@ -11,13 +11,12 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from config import audit
 from events import exports, selectors, services
 from events import messages as event_messages
 from events.admin.common import add_model_errors
 from events.exceptions import EventBusy
 from events.forms import DuplicateEventForm, EmailAttendeesForm
-from events.models import Event, Registration
+from events.models import Registration
 from notifications import mime
 from notifications.models import Message
 
@@ -84,10 +83,9 @@ class EventPageActions:
     )
     def export_attendees(self, request, queryset):
         events = list(queryset)
-        audit.record(by=request.user, objects=events, message="Attendees exported.")
         name = events[0].slug if len(events) == 1 else "attendees"
         response = StreamingHttpResponse(
-            exports.stream_csv(Event.objects.filter(pk__in=[e.pk for e in events])),
+            exports.export_attendees(events=events, by=request.user),
             content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{name}.csv"'

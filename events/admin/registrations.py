@@ -5,7 +5,6 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from config import audit
 from config.admin_guards import GuardedAdminMixin
 from events import selectors, services
 from events.admin.common import apply_each
@@ -147,14 +146,10 @@ class RegistrationAdmin(GuardedAdminMixin, admin.ModelAdmin):
         permissions=["change"],
     )
     def cancel_registrations(self, request, queryset):
-        def cancel(registration):
-            services.cancel_registration(registration=registration)
-            audit.record(by=request.user, objects=[registration], message="Cancelled.")
-
         self.each(
             request,
             queryset,
-            cancel,
+            lambda r: services.cancel_registration(registration=r, by=request.user),
             ngettext_lazy(
                 "%(count)d registration cancelled.",
                 "%(count)d registrations cancelled.",

@@ -160,10 +160,13 @@ def register(*, event: Event, user: User) -> Registration:
         return registration
 
 
-def cancel_registration(*, registration: Registration) -> Registration:
+def cancel_registration(
+    *, registration: Registration, by: User | None = None
+) -> Registration:
     """Cancels a registration; a freed seat goes at once to the longest-waiting person.
 
-    Idempotent: cancelling a cancelled registration returns it unchanged. Raises
+    Idempotent: cancelling a cancelled registration returns it unchanged. Records
+    the cancel by by (staff; an attendee's own is not recorded). Raises
     RegistrationLocked once the event has started: what happened stays on record.
     """
     with transaction.atomic():
@@ -180,6 +183,7 @@ def cancel_registration(*, registration: Registration) -> Registration:
         current.cancelled_at = now
         current.save(update_fields=["status", "cancelled_at"])
         outbox.queue([for_registration(current, Kind.CANCELLED, context=was)])
+        audit.record(by=by, objects=[current], message="Cancelled.")
         if freed_seat:
             promote_waitlisted(event, confirmed=confirmed_count(event), now=now)
     return current
