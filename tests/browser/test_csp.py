@@ -335,14 +335,14 @@ def test_admin_pages_report_no_violation(live_server, site, page):
 
     visit(page, f"{admin}/events/registration/")
     visit(page, f"{admin}/events/registration/{site['reg'].pk}/change/")
-    visit(page, f"{admin}/events/message/")
+    visit(page, f"{admin}/notifications/message/")
     message = Message.objects.filter(body_html__gt="").first()
     assert message is not None
-    visit(page, f"{admin}/events/message/{message.pk}/change/")
-    visit(page, f"{admin}/events/message/preview/")
+    visit(page, f"{admin}/notifications/message/{message.pk}/change/")
+    visit(page, f"{admin}/notifications/message/preview/")
     expect(page.locator("iframe").first).to_be_visible()
     visit(page, f"{admin}/events/eventseries/")
-    visit(page, f"{admin}/events/citysubscription/")
+    visit(page, f"{admin}/cities/citysubscription/")
     visit(page, f"{admin}/accounts/user/")
     visit(page, f"{admin}/accounts/user/{site['user'].pk}/change/")
     # The permissions' two-box selector (admin/js/SelectFilter2.js).

@@ -13,6 +13,7 @@ from django.test import Client
 from django.utils import timezone
 
 from config.site import absolute
+from events import calendar as ics
 from events import services
 from events.models import Registration
 from notifications import outbox
@@ -68,7 +69,7 @@ def test_registration_delivers_one_confirmation_with_its_invitation(mail_pipelin
     calendar = calendar_of(received)
     assert str(calendar["METHOD"]) == "REQUEST"
     vevent = vevent_of(received)
-    assert str(vevent["UID"]) == calendar.invitation_uid(event, user)
+    assert str(vevent["UID"]) == ics.invitation_uid(event, user)
     assert vevent["SEQUENCE"] == 0
     start = vevent.decoded("DTSTART")
     assert start == event.starts_at.replace(microsecond=0)  # iCalendar has seconds
