@@ -1,8 +1,7 @@
 from dataclasses import dataclass
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from allauth.account.adapter import DefaultAccountAdapter
-from django.conf import settings
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -71,7 +70,7 @@ class AccountAdapter(DefaultAccountAdapter):
         if next_url and url_has_allowed_host_and_scheme(
             next_url,
             allowed_hosts={public_site().domain},
-            require_https=urlsplit(settings.SITE_URL).scheme == "https",
+            require_https=site.is_https(),
         ):
             url = f"{url}?{urlencode({'next': next_url})}"
         return url

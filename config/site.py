@@ -30,3 +30,8 @@ def domain() -> str:
 def host() -> str:
     """The public address's host name, for identifiers (UIDs, Content-IDs)."""
     return urlsplit(settings.SITE_URL).hostname or "turnout.localhost"
+
+
+def is_https() -> bool:
+    """Whether the public address is served over HTTPS."""
+    return urlsplit(settings.SITE_URL).scheme == "https"
