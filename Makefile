@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install dirs run test lint messages bench-registrations bench-reminders clean
+.PHONY: install dirs run test lint messages bench-registrations bench-reminders bench-broker-down clean
 # The languages besides English (see LANGUAGES in config/settings.py).
 LOCALES := -l fr -l es -l de -l ja -l pt_BR
 
@@ -49,6 +49,9 @@ bench-registrations: install dirs
 
 bench-reminders: install
 	$(BIN)/python bench/reminders.py
+
+bench-broker-down: install
+	$(BIN)/python bench/broker_down.py
 
 clean:
 	rm -rf $(VENV) var staticfiles
