@@ -12,50 +12,16 @@ from django.utils.timezone import localtime
 from accounts.messages import ACCOUNT
 from cities.messages import CITY_NEWS
 from events import services
-from events.forms import ReminderOffsetsField
 from events.messages import Kind
 from events.models import Event, Registration
 from notifications import kinds
 from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
+from tests.support.admin import change_form_data
 
 pytestmark = pytest.mark.django_db
 
 Status = Registration.Status
-
-
-def change_form_data(event, **changes):
-    """The change form as staff submit it: times in the event's own zone."""
-    starts, ends = (
-        localtime(t, ZoneInfo(event.timezone)) for t in (event.starts_at, event.ends_at)
-    )
-    data = {
-        "series": event.series_id,
-        "title": event.title,
-        "slug": event.slug,
-        "language": event.language,
-        "description": event.description,
-        "city": event.city,
-        "country": event.country.code,
-        "venue_name": event.venue_name,
-        "venue_address": event.venue_address,
-        "timezone": event.timezone,
-        "starts_at_0": starts.strftime("%Y-%m-%d"),
-        "starts_at_1": starts.strftime("%H:%M:%S"),
-        "ends_at_0": ends.strftime("%Y-%m-%d"),
-        "ends_at_1": ends.strftime("%H:%M:%S"),
-        "registration_opens_at_0": "",
-        "registration_opens_at_1": "",
-        "registration_closes_at_0": "",
-        "registration_closes_at_1": "",
-        "capacity": event.capacity,
-        "status": event.status,
-        "reminder_offsets": ReminderOffsetsField().prepare_value(
-            event.reminder_offsets
-        ),
-    }
-    data.update(changes)
-    return data
 
 
 def test_admin_raising_capacity_promotes_from_the_waitlist(admin_client):

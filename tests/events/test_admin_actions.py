@@ -6,7 +6,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,35 +17,17 @@ from events.messages import Kind
 from events.models import Event, Registration
 from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
+from tests.support.admin import (
+    act,
+    change_form_data,
+    events_url,
+    logged,
+    registrations_url,
+)
 
 pytestmark = pytest.mark.django_db
 
 Status = Registration.Status
-
-
-def events_url():
-    return reverse("admin:events_event_changelist")
-
-
-def registrations_url():
-    return reverse("admin:events_registration_changelist")
-
-
-def act(client, url, action, objects, **extra):
-    return client.post(
-        url,
-        {"action": action, "_selected_action": [o.pk for o in objects], **extra},
-    )
-
-
-def logged(obj) -> list[str]:
-    return list(
-        LogEntry.objects.filter(
-            object_id=str(obj.pk), content_type=ContentType.objects.get_for_model(obj)
-        )
-        .order_by("pk")
-        .values_list("change_message", flat=True)
-    )
 
 
 def test_publish_and_unpublish_go_through_the_service_and_are_logged(
@@ -100,78 +81,6 @@ def test_cancel_action_asks_first_then_tells_everyone_once(admin_client):
     assert logged(event) == ["Cancelled."]
 
 
-def test_duplicate_makes_a_draft_in_another_city_at_its_local_time(admin_client):
-    event = EventFactory(
-        title="Turnout San Francisco", city="San Francisco", capacity=120
-    )
-    services.register(event=event, user=UserFactory())
-    day = (timezone.now() + timedelta(days=60)).date()
-
-    form = act(admin_client, events_url(), "duplicate", [event])
-    assert form.status_code == 200
-    response = act(
-        admin_client,
-        events_url(),
-        "duplicate",
-        [event],
-        confirm="yes",
-        title="Turnout Tokyo",
-        city="Tokyo",
-        country="JP",
-        timezone="Asia/Tokyo",
-        starts_at_0=day.isoformat(),
-        starts_at_1="18:30:00",
-        venue_name="Shibuya Hall",
-        venue_address="1-1 Shibuya, Tokyo",
-    )
-
-    copy = Event.objects.exclude(pk=event.pk).get()
-    assert response.status_code == 302
-    assert response["Location"] == reverse("admin:events_event_change", args=[copy.pk])
-    assert (copy.title, copy.city, copy.country.code, copy.timezone) == (
-        "Turnout Tokyo",
-        "Tokyo",
-        "JP",
-        "Asia/Tokyo",
-    )
-    local = copy.starts_at.astimezone(copy.zone)
-    assert (local.date(), local.strftime("%H:%M")) == (day, "18:30")
-    assert copy.ends_at - copy.starts_at == event.ends_at - event.starts_at
-    assert (copy.status, copy.capacity, copy.registrations.count()) == (
-        Event.Status.DRAFT,
-        120,
-        0,
-    )
-    assert copy.slug != event.slug and copy.slug.startswith("turnout-tokyo-")
-
-
-def test_duplicate_with_bad_input_shows_the_form_again_and_creates_nothing(
-    admin_client,
-):
-    event = EventFactory()
-
-    response = act(
-        admin_client,
-        events_url(),
-        "duplicate",
-        [event],
-        confirm="yes",
-        title="Copy",
-        city="Paris",
-        country="FR",
-        timezone="Mars/Olympus_Mons",
-        starts_at_0="not a date",
-        starts_at_1="18:00",
-        venue_name="",
-        venue_address="",
-    )
-
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "Select a valid choice." in page and "Enter a valid date." in page
-    assert Event.objects.count() == 1
-
-
 def test_export_streams_every_registration_and_neutralises_formulas(admin_client):
     event = EventFactory(capacity=1, title='=HYPERLINK("http://evil")')
     alice = UserFactory(name="@SUM(A1:A9)", email="alice@example.com")
@@ -213,62 +122,6 @@ def test_export_streams_every_registration_and_neutralises_formulas(admin_client
 )
 def test_neutralize_makes_formula_cells_text(value, written):
     assert exports.neutralize(value) == written
-
-
-def test_email_attendees_previews_then_queues_once_per_confirmed_attendee(
-    admin_client,
-):
-    event = EventFactory(capacity=2)
-    first, second = (services.register(event=event, user=UserFactory()) for _ in "ab")
-    services.register(event=event, user=UserFactory())  # waitlisted: not emailed
-    Message.objects.all().delete()
-
-    form = act(admin_client, events_url(), "email_attendees", [event])
-    assert form.status_code == 200
-    key = form.context["form"]["key"].value()
-    fields = {"subject": "Doors at 5:30", "body": "Bring <b>a laptop</b>.", "key": key}
-    preview = act(
-        admin_client, events_url(), "email_attendees", [event], confirm="no", **fields
-    )
-    assert preview.status_code == 200
-    assert (
-        preview.context["preview"].subject == f"[Turnout] {event.title}: Doors at 5:30"
-    )
-    assert "Bring &lt;b&gt;a laptop&lt;/b&gt;." in preview.context["preview"].html
-    assert 'srcdoc="&lt;!DOCTYPE html&gt;' in preview.content.decode()  # whole
-    assert not Message.objects.exists()  # a preview sends nothing
-
-    for _ in range(2):  # sent twice (a double click): queued once
-        sent = act(
-            admin_client,
-            events_url(),
-            "email_attendees",
-            [event],
-            confirm="yes",
-            **fields,
-        )
-        assert sent.status_code == 302
-    queued = Message.objects.filter(kind=Kind.ANNOUNCEMENT)
-    assert sorted(queued.values_list("registration", flat=True)) == [
-        first.pk,
-        second.pk,
-    ]
-    assert logged(event) == ["Emailed 2 confirmed attendees: Doors at 5:30"]
-
-
-def test_announcement_is_delivered_with_the_staff_text(admin_client, mailbox):
-    event = EventFactory()
-    registration = services.register(event=event, user=UserFactory())
-    mailbox()
-    services.email_attendees(
-        event=event, subject="Change of room", body="Room 2, upstairs.", key="k1"
-    )
-
-    (*_, email) = mailbox()
-
-    assert email.to == [registration.user.email]
-    assert email.subject == f"[Turnout] {event.title}: Change of room"
-    assert "Room 2, upstairs." in email.body
 
 
 def test_registration_actions_check_in_promote_resend(admin_client, admin_user):
@@ -433,7 +286,6 @@ def test_event_filters_city_and_when(admin_client):
     ],
 )
 def test_event_form_explains_bad_input(admin_client, changes, message):
-    from tests.events.test_admin import change_form_data
 
     event = EventFactory()
     before = Event.objects.values().get(pk=event.pk)
@@ -449,7 +301,6 @@ def test_event_form_explains_bad_input(admin_client, changes, message):
 
 
 def test_change_form_cannot_undo_a_cancellation(admin_client):
-    from tests.events.test_admin import change_form_data
 
     event = EventFactory(status=Event.Status.CANCELLED)
 
@@ -465,7 +316,6 @@ def test_change_form_cannot_undo_a_cancellation(admin_client):
 
 
 def test_change_form_publishes_through_the_service(admin_client, admin_user):
-    from tests.events.test_admin import change_form_data
 
     event = EventFactory(status=Event.Status.DRAFT)
 
@@ -507,87 +357,6 @@ def test_cancel_action_with_select_all_cancels_every_page(admin_client):
     assert Event.objects.exclude(status=Event.Status.CANCELLED).count() == 0
 
 
-def test_duplicate_without_a_title_puts_the_new_city_in_every_language(
-    admin_client,
-):
-    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
-    event.set_current_language("fr")
-    event.title = "Turnout San Francisco (en français)"
-    event.save()
-    day = (timezone.now() + timedelta(days=30)).date()
-
-    act(
-        admin_client,
-        events_url(),
-        "duplicate",
-        [event],
-        confirm="yes",
-        title="",
-        city="Paris",
-        country="FR",
-        timezone="Europe/Paris",
-        starts_at_0=day.isoformat(),
-        starts_at_1="19:00:00",
-        venue_name="Station F",
-        venue_address="5 Parvis Alan Turing, Paris",
-    )
-
-    copy = Event.objects.exclude(pk=event.pk).get()
-    assert {t.language_code: t.title for t in copy.translations.all()} == {
-        "en": "Turnout Paris",
-        "fr": "Turnout Paris (en français)",
-    }
-    assert copy.slug.startswith("turnout-paris-")
-
-
-def test_announcement_subject_must_be_one_line(admin_client):
-    event = EventFactory()
-    services.register(event=event, user=UserFactory())
-
-    response = act(
-        admin_client,
-        events_url(),
-        "email_attendees",
-        [event],
-        confirm="yes",
-        subject="Doors\r\nBcc: everyone@example.com",
-        body="Hello",
-        key="k-newline",
-    )
-
-    assert response.status_code == 200
-    assert "The subject must be a single line." in response.content.decode()
-    assert not Message.objects.filter(kind=Kind.ANNOUNCEMENT).exists()
-
-
-def test_announcement_subject_fits_the_row_with_the_longest_title(mailbox):
-    event = EventFactory(title="T" * 200)
-    services.register(event=event, user=UserFactory())
-    mailbox()
-    services.email_attendees(event=event, subject="S" * 120, body="Hi", key="k-long")
-
-    (*_, email) = mailbox()
-
-    message = Message.objects.get(kind=Kind.ANNOUNCEMENT)
-    assert message.status == Message.Status.SENT
-    assert len(email.subject) == 300 and email.subject.startswith("[Turnout] TTT")
-
-
-def test_resending_a_message_is_recorded(admin_client, admin_user):
-    event = EventFactory()
-    registration = services.register(event=event, user=UserFactory())
-    message = Message.objects.get(registration=registration)
-
-    act(
-        admin_client,
-        reverse("admin:notifications_message_changelist"),
-        "resend",
-        [message],
-    )
-
-    assert logged(message) == ["Resent."]
-
-
 def test_registrations_on_the_event_page_need_view_registration(client):
     from django.contrib.auth.models import Permission
 
@@ -606,64 +375,3 @@ def test_registrations_on_the_event_page_need_view_registration(client):
     assert "Ada Lovelace" not in page.content.decode()
     preview = client.get(reverse("admin:notifications_message_preview"))
     assert preview.status_code == 403
-
-
-def duplicate_to(client, event, **fields):
-    day = (timezone.now() + timedelta(days=30)).date()
-    form = {
-        "confirm": "yes",
-        "title": "",
-        "city": "Paris",
-        "country": "FR",
-        "timezone": "Europe/Paris",
-        "starts_at_0": day.isoformat(),
-        "starts_at_1": "19:00:00",
-        "venue_name": "Station F",
-        "venue_address": "5 Parvis Alan Turing, Paris",
-    }
-    return act(client, events_url(), "duplicate", [event], **{**form, **fields})
-
-
-def test_duplicate_checks_the_title_in_every_language_and_creates_nothing(
-    admin_client,
-):
-    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
-    event.set_current_language("fr")
-    event.title = "Turnout San Francisco : " + "x" * 170  # 194 of 200 characters
-    event.save()
-
-    response = duplicate_to(admin_client, event, city="Saint-Rémy-de-Provence")
-
-    assert response.status_code == 200
-    assert response.context["form"].errors == {
-        "title": [
-            "The copy's title in French: Ensure this value has at most 200 "
-            "characters (it has 203)."
-        ]
-    }
-    assert Event.objects.count() == 1
-
-
-def test_duplicate_that_fails_at_its_last_step_leaves_no_draft(
-    admin_client, monkeypatch
-):
-    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
-
-    def broken(*args, **kwargs):
-        raise RuntimeError("the database went away")
-
-    # The audit record is written last: when it fails, the copy goes with it.
-    monkeypatch.setattr(LogEntry.objects, "log_actions", broken)
-    with pytest.raises(RuntimeError):
-        duplicate_to(admin_client, event)
-
-    assert list(Event.objects.values_list("pk", flat=True)) == [event.pk]
-
-
-def test_duplicate_records_the_copy_once(admin_client, admin_user):
-    event = EventFactory(title="Turnout San Francisco", city="San Francisco")
-
-    duplicate_to(admin_client, event)
-
-    copy = Event.objects.exclude(pk=event.pk).get()
-    assert logged(copy) == [f"Copied from {event.slug}."]

@@ -16,6 +16,7 @@ from events import services
 from events.models import Event
 from notifications.models import Message
 from tests.factories import EventFactory, UserFactory
+from tests.support.admin import change_form_data, events_url, registrations_url
 
 pytestmark = pytest.mark.django_db
 
@@ -30,16 +31,8 @@ def manager_client(client):
     return client
 
 
-def events_url():
-    return reverse("admin:events_event_changelist")
-
-
 def messages_url():
     return reverse("admin:notifications_message_changelist")
-
-
-def registrations_url():
-    return reverse("admin:events_registration_changelist")
 
 
 # Stored XSS from an attendee's name into staff pages -----------------------------------
@@ -277,7 +270,6 @@ def test_duplicate_refuses_a_date_out_of_range(manager_client, day, time):
 def test_event_change_refuses_a_year_past_2099_and_the_feeds_stay_up(
     admin_client, client
 ):
-    from tests.events.test_admin import change_form_data
 
     event = EventFactory()
     response = admin_client.post(
@@ -311,7 +303,6 @@ def test_database_refuses_dates_out_of_range_on_any_path():
     "title", ["Line one\r\nBcc: x@example.com", "Tab\there", "\x00"]
 )
 def test_event_title_refuses_control_characters(admin_client, title):
-    from tests.events.test_admin import change_form_data
 
     event = EventFactory(title="Clean")
     response = admin_client.post(

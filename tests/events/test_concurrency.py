@@ -9,153 +9,31 @@ serialise anyway; without it (the control) every reader sees the same empty room
 the event overbooks, every time.
 """
 
-import queue
 import threading
-import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
-import psycopg
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.messages import get_messages
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.query import QuerySet
-from django.urls import reverse
 
 from checkin import services as checkin_services
 from events import exceptions, services
 from events.messages import Kind
 from events.models import Event, Registration
 from notifications.models import Message
-from tests.events.test_admin import change_form_data
 from tests.factories import EventFactory, RegistrationFactory, UserFactory
 from tests.support.door import at_the_door, make_volunteer
-from tests.support.people import reauthenticated
+from tests.support.races import (
+    GATE_TIMEOUT,
+    race,
+    raw_connection,
+    wait_for_lock_waiters,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 Status = Registration.Status
-GATE_TIMEOUT = 60
-# PostgreSQL's default max_connections is 100: this many racers leaves room for the
-# test's own connections and anything else on the server.
-MAX_THREADS = 80
-
-
-def _raw_connection():
-    params = connection.settings_dict
-    return psycopg.connect(
-        host=params["HOST"],
-        port=params["PORT"] or 5432,
-        user=params["USER"],
-        password=params["PASSWORD"] or None,
-        dbname=params["NAME"],
-        autocommit=True,
-    )
-
-
-def _free_connections() -> int:
-    with _raw_connection() as conn:
-        limit = int(conn.execute("SHOW max_connections").fetchone()[0])
-        reserved = int(
-            conn.execute("SHOW superuser_reserved_connections").fetchone()[0]
-        )
-        used = conn.execute("SELECT count(*) FROM pg_stat_activity").fetchone()[0]
-    return limit - reserved - used - 5
-
-
-def _lock_waiters(monitor) -> int:
-    return monitor.execute(
-        "SELECT count(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-    ).fetchone()[0]
-
-
-def _wait_for_lock_waiters(monitor, expected: int, finished=lambda: 0) -> None:
-    """Waits until `expected` threads are blocked on a lock or have finished.
-
-    (A call that never writes a registration, like set_capacity, can finish first.)
-    """
-    # Its own autocommit connection: inside a transaction pg_stat_activity is a
-    # snapshot taken once and never refreshed.
-    deadline = time.monotonic() + GATE_TIMEOUT
-    while (waiting := _lock_waiters(monitor) + finished()) < expected:
-        if time.monotonic() > deadline:
-            raise AssertionError(
-                f"only {waiting} of {expected} threads reached the gate"
-            )
-        time.sleep(0.01)
-
-
-@contextmanager
-def write_gate(expected_waiters: int, table: str = "events_registration"):
-    """Blocks writes to table; `release()` waits for the waiters, then opens."""
-    with _raw_connection() as gate, _raw_connection() as monitor:
-        gate.execute("BEGIN")
-        gate.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
-
-        def release(finished):
-            try:
-                _wait_for_lock_waiters(monitor, expected_waiters, finished)
-            finally:
-                gate.execute("COMMIT")
-
-        yield release
-
-
-def race(calls, *, all_at_once=False, table="events_registration"):
-    """Runs every call from its own thread pool, all released together behind the gate
-    on writes to table.
-
-    Returns (results, errors) in call order. PostgreSQL's connection limit bounds how
-    many run at the very same moment, the rest follow as threads free up; with
-    all_at_once (the controls, whose outcome depends on it) too few free connections
-    fail the test instead.
-    """
-    free = _free_connections()
-    needed = len(calls) if all_at_once else 2
-    if free < needed or (all_at_once and len(calls) > MAX_THREADS):
-        pytest.fail(
-            f"this race needs {needed} connections at once; PostgreSQL has {free} free"
-        )
-    threads = min(len(calls), free, MAX_THREADS)
-    work = queue.Queue()
-    for index, call in enumerate(calls):
-        work.put((index, call))
-    results, errors = [None] * len(calls), [None] * len(calls)
-    finished = []
-    barrier = threading.Barrier(threads + 1, timeout=GATE_TIMEOUT)
-
-    def worker():
-        try:
-            barrier.wait()
-            while True:
-                try:
-                    index, call = work.get_nowait()
-                except queue.Empty:
-                    return
-                try:
-                    results[index] = call()
-                except Exception as error:  # noqa: BLE001 -- reported to the test
-                    errors[index] = error
-                finished.append(index)
-        finally:
-            connection.close()
-
-    with write_gate(expected_waiters=threads, table=table) as release:
-        pool = [threading.Thread(target=worker, daemon=True) for _ in range(threads)]
-        for thread in pool:
-            thread.start()
-        barrier.wait()
-        try:
-            release(finished=lambda: len(finished))
-        finally:
-            # Even when the gate fails, no racer may outlive the test: the database
-            # flush that follows would deadlock against it.
-            for thread in pool:
-                thread.join(timeout=GATE_TIMEOUT)
-    assert not any(thread.is_alive() for thread in pool), "a racing thread hung"
-    return results, errors
 
 
 def counts(event):
@@ -169,8 +47,8 @@ def counts(event):
 @pytest.fixture(autouse=True)
 def patient_locks(settings):
     """The races hold their threads at the gate on purpose, up to GATE_TIMEOUT; on a
-    busy machine that can outlast the lock's timeout, which the tests at the end of
-    this file set (and test) themselves."""
+    busy machine that can outlast the lock's timeout, which test_lock_timeout.py
+    sets (and tests) itself."""
     settings.EVENT_LOCK_TIMEOUT_SECONDS = GATE_TIMEOUT
 
 
@@ -343,7 +221,7 @@ def test_registration_closing_under_the_lock_is_respected():
     """A registration that waited for the lock re-checks the event it then sees."""
     event = EventFactory(capacity=50)
     user = UserFactory()
-    with _raw_connection() as blocker:
+    with raw_connection() as blocker:
         blocker.execute("BEGIN")
         blocker.execute(
             "SELECT id FROM events_event WHERE id = %s FOR UPDATE", [event.pk]
@@ -360,8 +238,8 @@ def test_registration_closing_under_the_lock_is_respected():
 
         thread = threading.Thread(target=attempt)
         thread.start()
-        with _raw_connection() as monitor:
-            _wait_for_lock_waiters(monitor, 1)
+        with raw_connection() as monitor:
+            wait_for_lock_waiters(monitor, 1)
         blocker.execute(
             "UPDATE events_event SET status = 'cancelled' WHERE id = %s", [event.pk]
         )
@@ -508,222 +386,3 @@ def test_email_attendees_twice_at_once_without_the_lock_counts_twice(no_row_lock
     results, records, queued = _announce_twice_at_once()
 
     assert (results, len(records), queued) == ([3, 3], 2, 3)
-
-
-# The lock gives up: busy, never a hung worker ---------------------------------------
-@contextmanager
-def event_row_held(event):
-    """Another connection holds the event's row lock until the block ends, as a
-    slow admin save does for its whole request."""
-    with _raw_connection() as blocker:
-        blocker.execute("BEGIN")
-        blocker.execute(
-            "SELECT id FROM events_event WHERE id = %s FOR UPDATE", [event.pk]
-        )
-        try:
-            yield
-        finally:
-            blocker.execute("ROLLBACK")
-
-
-def _in_a_thread(call):
-    """Starts call in a thread (and connection) of its own; returns (thread, outcome)."""
-    outcome = {}
-
-    def attempt():
-        try:
-            outcome["result"] = call()
-        except Exception as error:  # noqa: BLE001 -- reported to the test
-            outcome["error"] = error
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=attempt, daemon=True)
-    thread.start()
-    return thread, outcome
-
-
-def _register_in_a_thread(event, user):
-    return _in_a_thread(lambda: services.register(event=event, user=user))
-
-
-def test_register_while_the_event_is_held_gives_up_busy(settings):
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5)
-    with event_row_held(event):
-        thread, outcome = _register_in_a_thread(event, UserFactory())
-        thread.join(timeout=10)  # fifty times the timeout: promptly, on a busy box
-        gave_up = not thread.is_alive()
-    thread.join(timeout=GATE_TIMEOUT)
-
-    assert gave_up
-    assert isinstance(outcome.get("error"), exceptions.EventBusy)
-    assert Registration.objects.filter(event=event).count() == 0
-
-
-def test_register_while_the_event_is_held_waits_without_the_timeout(settings):
-    """The control: with the timeout switched off the same registration is still
-    waiting after a second (five times the timeout above), and goes through once
-    the lock is let go, so the test above can fail."""
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0
-    event = EventFactory(capacity=5)
-    with event_row_held(event):
-        thread, outcome = _register_in_a_thread(event, UserFactory())
-        with _raw_connection() as monitor:
-            _wait_for_lock_waiters(monitor, 1)
-        thread.join(timeout=1)
-        still_waiting = thread.is_alive()
-    thread.join(timeout=GATE_TIMEOUT)
-
-    assert still_waiting
-    assert outcome["result"].status == Status.CONFIRMED
-
-
-def test_the_lock_timeout_covers_only_the_wait_for_the_event(settings):
-    """Once the event is locked, the transaction's own lock_timeout is back to what
-    it was: a caller's longer transaction (the admin's request) is not cut short."""
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5)
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = '7s'")
-        services.set_capacity(event=event, capacity=6)
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW lock_timeout")
-            (after,) = cursor.fetchone()
-
-    assert after == "7s"
-
-
-def _messages(response) -> list[str]:
-    return [str(message) for message in get_messages(response.wsgi_request)]
-
-
-BUSY = str(exceptions.EventBusy.default_message)
-
-
-def test_registering_while_the_event_is_held_says_busy_and_try_again(client, settings):
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5)
-    client.force_login(UserFactory())
-    with event_row_held(event):
-        response = client.post(reverse("events:register", args=[event.slug]))
-
-    assert (response.status_code, response["Location"]) == (
-        302,
-        event.get_absolute_url(),
-    )
-    assert _messages(response) == [BUSY]
-    assert Registration.objects.filter(event=event).count() == 0
-
-
-def test_cancelling_while_the_event_is_held_says_busy_and_changes_nothing(
-    client, settings
-):
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5)
-    registration = services.register(event=event, user=UserFactory())
-    client.force_login(registration.user)
-    with event_row_held(event):
-        response = client.post(reverse("events:cancel", args=[registration.pk]))
-
-    assert (response.status_code, response["Location"]) == (
-        302,
-        event.get_absolute_url(),
-    )
-    assert _messages(response) == [BUSY]
-    registration.refresh_from_db()
-    assert registration.status == Status.CONFIRMED
-
-
-def test_admin_saving_a_held_event_says_busy_and_saves_nothing(admin_client, settings):
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5, title="Before")
-    url = reverse("admin:events_event_change", args=[event.pk])
-    with event_row_held(event):
-        thread, outcome = _in_a_thread(
-            lambda: admin_client.post(
-                url, change_form_data(event, title="After", capacity=9)
-            )
-        )
-        thread.join(timeout=10)
-        answered = not thread.is_alive()
-    thread.join(timeout=GATE_TIMEOUT)
-
-    assert answered
-    response = outcome["result"]
-    assert (response.status_code, response["Location"]) == (302, url)
-    assert _messages(response) == [BUSY]
-    event.refresh_from_db()
-    assert (event.title, event.capacity) == ("Before", 5)
-
-
-def test_deleting_an_account_while_its_event_is_held_says_busy_and_deletes_nothing(
-    client, settings
-):
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5)
-    registration = services.register(event=event, user=UserFactory())
-    reauthenticated(client, registration.user)
-    with event_row_held(event):
-        response = client.post(reverse("accounts:delete_account"))
-
-    assert (response.status_code, response["Location"]) == (
-        302,
-        reverse("accounts:delete_account"),
-    )
-    assert _messages(response) == [BUSY]
-    registration.refresh_from_db()
-    assert (registration.user_id, registration.status) == (
-        registration.user.pk,
-        Status.CONFIRMED,
-    )
-
-
-def test_admin_cancelling_a_held_event_says_busy_and_cancels_nothing(
-    admin_client, settings
-):
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5)
-    with event_row_held(event):
-        response = admin_client.post(
-            reverse("admin:events_event_changelist"),
-            {
-                "action": "cancel_events",
-                "_selected_action": [event.pk],
-                "confirm": "yes",
-            },
-        )
-
-    assert response.status_code == 302
-    assert _messages(response) == [
-        f"{event}: {BUSY}",
-        "0 events cancelled; attendees are being told.",
-    ]
-    event.refresh_from_db()
-    assert event.status == Event.Status.PUBLISHED
-
-
-def test_admin_emailing_a_held_event_says_busy_and_keeps_the_form(
-    admin_client, settings
-):
-    settings.EVENT_LOCK_TIMEOUT_SECONDS = 0.2
-    event = EventFactory(capacity=5)
-    services.register(event=event, user=UserFactory())
-    Message.objects.all().delete()
-    fields = {"subject": "Doors at 5:30", "body": "Hi", "key": "k-busy"}
-    with event_row_held(event):
-        response = admin_client.post(
-            reverse("admin:events_event_changelist"),
-            {
-                "action": "email_attendees",
-                "_selected_action": [event.pk],
-                "confirm": "yes",
-                **fields,
-            },
-        )
-
-    assert response.status_code == 200  # the form again, as filled in, to send again
-    assert response.context["form"]["key"].value() == "k-busy"
-    assert _messages(response) == [BUSY]
-    assert not Message.objects.exists()
