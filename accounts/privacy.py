@@ -85,9 +85,6 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-_iso = iso
-
-
 # Reading -----------------------------------------------------------------------------
 def messages_to(user: User) -> QuerySet[Message]:
     """The emails sent (or queued) to the person: those of their account, and those
@@ -139,15 +136,15 @@ def export(*, user: User, now: datetime | None = None) -> dict:
     now = now or timezone.now()
     data = {
         "format": FORMAT,
-        "exported_at": _iso(now),
+        "exported_at": iso(now),
         "profile": {
             "email": user.email,
             "name": user.name,
             "language": user.language,
             "timezone": user.timezone,
             "email_reminders": user.email_reminders,
-            "date_joined": _iso(user.date_joined),
-            "last_login": _iso(user.last_login),
+            "date_joined": iso(user.date_joined),
+            "last_login": iso(user.last_login),
             "is_active": user.is_active,
             "is_staff": user.is_staff,
             "groups": sorted(user.groups.values_list("name", flat=True)),
@@ -159,13 +156,13 @@ def export(*, user: User, now: datetime | None = None) -> dict:
             .values_list("email", "verified", "primary")
         ],
         "two_factor": [
-            {"type": kind, "added": _iso(added), "last_used": _iso(used)}
+            {"type": kind, "added": iso(added), "last_used": iso(used)}
             for kind, added, used in Authenticator.objects.filter(user=user)
             .order_by("created_at", "pk")
             .values_list("type", "created_at", "last_used_at")
         ],
         "sessions": [
-            {"expires": _iso(expires)}
+            {"expires": iso(expires)}
             for expires in sorted(session_expiries(user).values())
         ],
         "emails": [
@@ -174,8 +171,8 @@ def export(*, user: User, now: datetime | None = None) -> dict:
                 "kind": kind,
                 "status": status,
                 "to": to,
-                "created_at": _iso(created),
-                "sent_at": _iso(sent),
+                "created_at": iso(created),
+                "sent_at": iso(sent),
             }
             for subject, kind, status, to, created, sent in messages_to(user)
             .order_by("created_at", "pk")

@@ -85,13 +85,12 @@ def unsubscribe(request, token):
     try:
         pk = links.read(links.STOP_REMINDERS, token)
     except signing.SignatureExpired:
-        context = {"expired": True, "too_old": True}
-        return render(request, "link_invalid.html", context, status=410)
+        return links.invalid_link_page(request, status=410, too_old=True)
     except signing.BadSignature:
-        return render(request, "link_invalid.html", status=400)
+        return links.invalid_link_page(request, status=400)
     user = User.objects.filter(pk=pk).first()
     if user is None:
-        return render(request, "link_invalid.html", status=400)
+        return links.invalid_link_page(request, status=400)
     if request.method == "POST":
         stop_reminders(user=user)
     return render(

@@ -47,6 +47,7 @@ def measure(people: int) -> dict:
     django.setup()
     from django.core.management import call_command
     from django.test import override_settings
+    from registrations import event_and_people
 
     from events import services
 
@@ -55,47 +56,15 @@ def measure(people: int) -> dict:
     # same Redis; only the registrations are measured against the broker that is down.
     local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with override_settings(CACHES=local):
-        event, users = _event_and_people(people)
+        event, users = event_and_people(
+            capacity=people, people=people, label="bench-broker"
+        )
     times = []
     for user in users:
         began = time.perf_counter()
         services.register(event=event, user=user)  # commits: the hand-over runs
         times.append((time.perf_counter() - began) * 1000)
     return {"times": times}
-
-
-def _event_and_people(people: int):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from accounts.models import User
-    from events.models import Event, EventSeries
-
-    series, _ = EventSeries.objects.get_or_create(
-        slug="bench", defaults={"name": "Bench"}
-    )
-    stamp = time.time_ns()
-    start = timezone.now() + timedelta(days=7)
-    event = Event.objects.create(
-        series=series,
-        title="Bench",
-        slug=f"bench-broker-{stamp}",
-        city="San Francisco",
-        country="US",
-        venue_name="Bench",
-        venue_address="Bench",
-        timezone="America/Los_Angeles",
-        starts_at=start,
-        ends_at=start + timedelta(hours=3),
-        capacity=people,
-        status=Event.Status.PUBLISHED,
-    )
-    users = User.objects.bulk_create(
-        User(email=f"bench-broker-{stamp}-{i}@example.com", password="!")  # noqa: S106
-        for i in range(people)
-    )
-    return event, users
 
 
 def main() -> None:

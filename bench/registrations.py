@@ -55,15 +55,14 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(int(len(ordered) * fraction), len(ordered) - 1)]
 
 
-def rush(*, clients: int, people: int, capacity: int) -> None:
+def event_and_people(*, capacity: int, people: int, label: str):
+    """A published event a week away with capacity seats, and people new users."""
     from datetime import timedelta
 
-    from django.db import connection
     from django.utils import timezone
 
     from accounts.models import User
-    from events import services
-    from events.models import Event, EventSeries, Registration
+    from events.models import Event, EventSeries
 
     series, _ = EventSeries.objects.get_or_create(
         slug="bench", defaults={"name": "Bench"}
@@ -73,7 +72,7 @@ def rush(*, clients: int, people: int, capacity: int) -> None:
     event = Event.objects.create(
         series=series,
         title="Bench",
-        slug=f"bench-{stamp}",
+        slug=f"{label}-{stamp}",
         city="San Francisco",
         country="US",
         venue_name="Bench",
@@ -85,9 +84,20 @@ def rush(*, clients: int, people: int, capacity: int) -> None:
         status=Event.Status.PUBLISHED,
     )
     users = User.objects.bulk_create(
-        User(email=f"bench-{stamp}-{i}@example.com", password="!")  # noqa: S106
+        User(email=f"{label}-{stamp}-{i}@example.com", password="!")  # noqa: S106
         for i in range(people)
     )
+    return event, users
+
+
+def rush(*, clients: int, people: int, capacity: int) -> None:
+
+    from django.db import connection
+
+    from events import services
+    from events.models import Registration
+
+    event, users = event_and_people(capacity=capacity, people=people, label="bench")
     shares = [users[i::clients] for i in range(clients)]
     latencies: list[float] = []
     lock = threading.Lock()

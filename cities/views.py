@@ -13,7 +13,6 @@ from accounts.models import User
 from cities import selectors, services
 from cities.models import CitySubscription
 from events import calendar, ratelimits
-from events.views import invalid_link
 from notifications import links
 
 
@@ -74,9 +73,9 @@ def unfollow_link(request, token):
         user_pk, city_slug = links.read(links.UNFOLLOW_CITY, token)
         user = User.objects.get(pk=user_pk)
     except signing.SignatureExpired:
-        return invalid_link(request, status=410, expired=True, too_old=True)
+        return links.invalid_link_page(request, status=410, too_old=True)
     except (signing.BadSignature, ValueError, TypeError, User.DoesNotExist):
-        return invalid_link(request, status=400)
+        return links.invalid_link_page(request, status=400)
     if request.method == "POST":
         refused = _too_often(request, city_slug, user_id=user.pk)
         if refused is not None:

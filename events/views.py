@@ -135,31 +135,20 @@ def release(request, token):
     try:
         pk = links.read(links.RELEASE_SEAT, token)
     except signing.BadSignature:
-        return invalid_link(request, status=400)
+        return links.invalid_link_page(request, status=400)
     registration = selectors.registration_for_release(pk=pk)
     if registration is None:
-        return invalid_link(request, status=400)
+        return links.invalid_link_page(request, status=400)
     event = registration.event
     if registration.status == Registration.Status.CANCELLED:
         messages.info(request, _("This registration was already cancelled."))
         return redirect(event)
     if timezone.now() >= event.starts_at:
-        return invalid_link(request, status=410, expired=True)
+        return links.invalid_link_page(request, status=410, expired=True)
     return _confirm_then_cancel(
         request,
         registration,
         _("Your seat is released. Thanks for letting someone else come."),
-    )
-
-
-def invalid_link(request, *, status: int, expired: bool = False, too_old=False):
-    """The page of a signed link that does nothing: altered (400), or too old or for
-    an event that started (410)."""
-    return render(
-        request,
-        "link_invalid.html",
-        {"expired": expired, "too_old": too_old},
-        status=status,
     )
 
 

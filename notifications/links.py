@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
+from django.shortcuts import render
 from django.urls import reverse
 
 from config.site import absolute
@@ -80,3 +81,10 @@ def read(link: Link, token: str):
 def url(link: Link, value) -> str:
     """The absolute link (on the public address, config.site) carrying value."""
     return absolute(path(link, value))
+
+
+def invalid_link_page(request, *, status: int, expired=False, too_old=False):
+    """The page of a signed link that does nothing: altered or not ours (400), too
+    old for its max_age, or past what it acts on (an event that started) (410)."""
+    context = {"expired": expired or too_old, "too_old": too_old}
+    return render(request, "link_invalid.html", context, status=status)
